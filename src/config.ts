@@ -1,0 +1,196 @@
+/**
+ * Immutable application config (spec section 5). Resolved once at the
+ * boundary by {@link loadConfig}; every object in it is frozen.
+ */
+import { InvalidOptionError } from './errors';
+
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface ScoreWeights {
+  readonly impact: number;
+  readonly timeliness: number;
+  readonly virality: number;
+  readonly relevance: number;
+  readonly confidence: number;
+}
+
+export interface Thresholds {
+  /** @defaultValue 75 */
+  readonly mustCover: number;
+  /** @defaultValue 60 */
+  readonly optional: number;
+  /** @defaultValue 45 */
+  readonly watch: number;
+  /** @defaultValue 6 */
+  readonly minConfidencePromote: number;
+  /** @defaultValue 3 */
+  readonly minConfidenceMonitor: number;
+}
+
+export interface BrandProfile {
+  readonly pillars: readonly string[];
+  readonly forbiddenTactics: readonly string[];
+  readonly alwaysCoverTriggers: readonly string[];
+}
+
+export interface SourcePolicy {
+  readonly tierADomains: readonly string[];
+}
+
+export interface AppConfig {
+  /** @defaultValue `./data/brand_orchestrator.sqlite` (env `BRAND_ORCH_DB_PATH`) */
+  readonly dbPath: string;
+  /** @defaultValue `./artifacts` (env `BRAND_ORCH_ARTIFACTS_DIR`) */
+  readonly artifactsDir: string;
+  /** @defaultValue `INFO` (env `BRAND_ORCH_LOG_LEVEL`) */
+  readonly logLevel: LogLevel;
+  readonly brand: BrandProfile;
+  readonly weights: ScoreWeights;
+  readonly thresholds: Thresholds;
+  readonly sourcePolicy: SourcePolicy;
+}
+
+/** Plain snake_case snapshot returned by {@link asDict}, keys as the original. */
+export interface ConfigDict {
+  readonly db_path: string;
+  readonly artifacts_dir: string;
+  readonly log_level: LogLevel;
+  readonly brand: {
+    readonly pillars: readonly string[];
+    readonly forbidden_tactics: readonly string[];
+    readonly always_cover_triggers: readonly string[];
+  };
+  readonly weights: ScoreWeights;
+  readonly thresholds: {
+    readonly must_cover: number;
+    readonly optional: number;
+    readonly watch: number;
+    readonly min_confidence_promote: number;
+    readonly min_confidence_monitor: number;
+  };
+  readonly source_policy: { readonly tier_a_domains: readonly string[] };
+}
+
+export type ConfigOverrides = {
+  readonly dbPath?: string;
+  readonly artifactsDir?: string;
+  readonly logLevel?: LogLevel;
+  readonly brand?: Partial<BrandProfile>;
+  readonly weights?: Partial<ScoreWeights>;
+  readonly thresholds?: Partial<Thresholds>;
+  readonly sourcePolicy?: Partial<SourcePolicy>;
+};
+
+export const DEFAULT_CONFIG: AppConfig = deepFreeze({
+  dbPath: './data/brand_orchestrator.sqlite',
+  artifactsDir: './artifacts',
+  logLevel: 'INFO',
+  brand: {
+    pillars: ['material_analysis', 'institutional_critique', 'internet_culture_and_ideology', 'geopolitical_power_structures'],
+    forbiddenTactics: ['harassment', 'doxxing', 'pile_on_private_individuals', 'speculative_accusations_without_evidence'],
+    alwaysCoverTriggers: [
+      'major_labor_action', 'supreme_court_ruling', 'budget_legislation',
+      'war_escalation', 'corporate_exploitation_scandal', 'platform_censorship_shift',
+    ],
+  },
+  weights: { impact: 25, timeliness: 20, virality: 15, relevance: 25, confidence: 10 },
+  thresholds: { mustCover: 75, optional: 60, watch: 45, minConfidencePromote: 6, minConfidenceMonitor: 3 },
+  sourcePolicy: {
+    tierADomains: [
+      'reuters.com', 'apnews.com', 'bbc.co.uk', 'bbc.com', 'theguardian.com', 'cnn.com', 'nytimes.com',
+      'washingtonpost.com', 'wsj.com', 'economist.com', 'gov', 'gc.ca', 'canada.ca', 'whitehouse.gov', 'supremecourt.gov',
+    ],
+  },
+} satisfies AppConfig);
+
+const OVERRIDE_KEYS = new Set(['dbPath', 'artifactsDir', 'logLevel', 'brand', 'weights', 'thresholds', 'sourcePolicy']);
+
+/**
+ * Resolves the config: defaults, then environment, then `overrides`.
+ * Creates no directories (that is the store's job when it opens).
+ *
+ * @example
+ * const config = loadConfig(process.env, { thresholds: { watch: 40 } });
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): AppConfig {
+  for (const key of Object.keys(overrides)) {
+    if (!OVERRIDE_KEYS.has(key)) {
+      throw new InvalidOptionError(`Unknown config override \`${key}\`; expected one of ${[...OVERRIDE_KEYS].join(', ')}`, 'ERR_INVALID_CONFIG');
+    }
+  }
+  const envLevel = env.BRAND_ORCH_LOG_LEVEL;
+  if (envLevel !== undefined && envLevel !== '') checkLevel(envLevel.toUpperCase(), 'BRAND_ORCH_LOG_LEVEL', envLevel);
+  if (overrides.logLevel !== undefined) checkLevel(overrides.logLevel, '`logLevel`', overrides.logLevel);
+  const d = DEFAULT_CONFIG;
+  const config: AppConfig = {
+    dbPath: overrides.dbPath ?? nonEmpty(env.BRAND_ORCH_DB_PATH) ?? d.dbPath,
+    artifactsDir: overrides.artifactsDir ?? nonEmpty(env.BRAND_ORCH_ARTIFACTS_DIR) ?? d.artifactsDir,
+    logLevel: overrides.logLevel ?? ((nonEmpty(envLevel)?.toUpperCase() as LogLevel | undefined) ?? d.logLevel),
+    brand: { ...d.brand, ...overrides.brand },
+    weights: { ...d.weights, ...overrides.weights },
+    thresholds: { ...d.thresholds, ...overrides.thresholds },
+    sourcePolicy: { ...d.sourcePolicy, ...overrides.sourcePolicy },
+  };
+  for (const [k, v] of Object.entries({ ...config.weights, ...config.thresholds })) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new InvalidOptionError(`Expected config \`${k}\` to be a finite number >= 0, got ${JSON.stringify(v)}`, 'ERR_INVALID_CONFIG');
+    }
+  }
+  return deepFreeze(structuredClone(config));
+}
+
+const dictCache = new WeakMap<AppConfig, ConfigDict>();
+
+/**
+ * A plain, deeply frozen snake_case snapshot of `config`, cached per config
+ * object: repeated calls return the same object in O(1).
+ */
+export function asDict(config: AppConfig): ConfigDict {
+  let dict = dictCache.get(config);
+  if (dict === undefined) {
+    dict = deepFreeze({
+      db_path: config.dbPath,
+      artifacts_dir: config.artifactsDir,
+      log_level: config.logLevel,
+      brand: {
+        pillars: [...config.brand.pillars],
+        forbidden_tactics: [...config.brand.forbiddenTactics],
+        always_cover_triggers: [...config.brand.alwaysCoverTriggers],
+      },
+      weights: { ...config.weights },
+      thresholds: {
+        must_cover: config.thresholds.mustCover,
+        optional: config.thresholds.optional,
+        watch: config.thresholds.watch,
+        min_confidence_promote: config.thresholds.minConfidencePromote,
+        min_confidence_monitor: config.thresholds.minConfidenceMonitor,
+      },
+      source_policy: { tier_a_domains: [...config.sourcePolicy.tierADomains] },
+    });
+    dictCache.set(config, dict);
+  }
+  return dict;
+}
+
+function checkLevel(level: string, source: string, raw: string): void {
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new InvalidOptionError(
+      `Invalid log level in ${source}: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}`,
+      'ERR_INVALID_CONFIG',
+    );
+  }
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** Freezes `value` and everything reachable from it. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

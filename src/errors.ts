@@ -1,0 +1,137 @@
+/**
+ * Error hierarchy. Every error the library throws carries a stable `code` the
+ * caller can switch on; subclasses exist only for meanings a caller acts on.
+ */
+
+/** Stable error codes. Part of the public contract: never renamed. */
+export type ErrorCode =
+  | 'ERR_INVALID_OPTION'
+  | 'ERR_INVALID_CONFIG'
+  | 'ERR_STORE_CLOSED'
+  | 'ERR_SCHEMA_TOO_NEW'
+  | 'ERR_RUN_NOT_FOUND'
+  | 'ERR_RUN_EXISTS'
+  | 'ERR_DB_BUSY'
+  | 'ERR_DB_FULL'
+  | 'ERR_DB'
+  | 'ERR_INPUT'
+  | 'ERR_INPUT_CHANGED'
+  | 'ERR_TOO_MANY_REJECTS'
+  | 'ERR_WORKER'
+  | 'ERR_CANCELLED'
+  | 'ERR_INTERNAL';
+
+export class BrandOrchestratorError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A caller-supplied option or config value is wrong. */
+export class InvalidOptionError extends BrandOrchestratorError {
+  constructor(message: string, code: 'ERR_INVALID_OPTION' | 'ERR_INVALID_CONFIG' = 'ERR_INVALID_OPTION') {
+    super(code, message);
+  }
+}
+
+/** The database or its state is not usable as asked (closed, too new, unknown run...). */
+export class StoreError extends BrandOrchestratorError {}
+
+/** SQLite stayed locked by another connection past the bounded wait. */
+export class BusyError extends BrandOrchestratorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_DB_BUSY', message, options);
+  }
+}
+
+/** The input cannot be read, or no longer matches what a run committed. */
+export class InputError extends BrandOrchestratorError {}
+
+/** A worker failed on a chunk more often than the retry budget allows. */
+export class WorkerError extends BrandOrchestratorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_WORKER', message, options);
+  }
+}
+
+/** The run exceeded `maxRejects`. */
+export class TooManyRejectsError extends BrandOrchestratorError {
+  constructor(message: string) {
+    super('ERR_TOO_MANY_REJECTS', message);
+  }
+}
+
+/** The run was aborted through its `AbortSignal`. */
+export class CancelledError extends BrandOrchestratorError {
+  constructor(message = 'The run was cancelled') {
+    super('ERR_CANCELLED', message);
+  }
+}
+
+const KNOWN_CODES = new Set<string>([
+  'ERR_INVALID_OPTION', 'ERR_INVALID_CONFIG', 'ERR_STORE_CLOSED', 'ERR_SCHEMA_TOO_NEW', 'ERR_RUN_NOT_FOUND',
+  'ERR_RUN_EXISTS', 'ERR_DB_BUSY', 'ERR_DB_FULL', 'ERR_DB', 'ERR_INPUT', 'ERR_INPUT_CHANGED',
+  'ERR_TOO_MANY_REJECTS', 'ERR_WORKER', 'ERR_CANCELLED', 'ERR_INTERNAL',
+]);
+
+/** Normalises any thrown value into an `Error` (once, at the boundary). */
+export function toError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  return new Error(typeof value === 'string' ? value : `Non-error thrown: ${safeString(value)}`);
+}
+
+/** Maps a SQLite error (better-sqlite3 `SqliteError`) to our codes. */
+export function fromSqliteError(err: unknown, context: string): BrandOrchestratorError {
+  const e = toError(err);
+  const sqliteCode = (e as { code?: unknown }).code;
+  if (typeof sqliteCode === 'string') {
+    if (sqliteCode.startsWith('SQLITE_BUSY') || sqliteCode.startsWith('SQLITE_LOCKED')) {
+      return new BusyError(`${context}: the database is locked by another connection (${sqliteCode})`, { cause: e });
+    }
+    if (sqliteCode === 'SQLITE_FULL') {
+      return new StoreError('ERR_DB_FULL', `${context}: the database or disk is full (${sqliteCode})`, { cause: e });
+    }
+  }
+  if (e instanceof BrandOrchestratorError) return e;
+  return new StoreError('ERR_DB', `${context}: ${e.message}`, { cause: e });
+}
+
+/** What crosses the thread boundary: plain data, rebuilt by {@link reviveError}. */
+export interface SerializedError {
+  code: string;
+  message: string;
+  name?: string;
+}
+
+export function serializeError(err: unknown): SerializedError {
+  const e = toError(err);
+  const code = (e as { code?: unknown }).code;
+  return { code: typeof code === 'string' ? code : 'ERR_INTERNAL', message: e.message, name: e.name };
+}
+
+/** Rebuilds a typed error on the main side from its serialized form. */
+export function reviveError(s: SerializedError): BrandOrchestratorError {
+  switch (s.code) {
+    case 'ERR_DB_BUSY': return new BusyError(s.message);
+    case 'ERR_CANCELLED': return new CancelledError(s.message);
+    case 'ERR_TOO_MANY_REJECTS': return new TooManyRejectsError(s.message);
+    case 'ERR_WORKER': return new WorkerError(s.message);
+    case 'ERR_INPUT': case 'ERR_INPUT_CHANGED': return new InputError(s.code, s.message);
+    default:
+      return KNOWN_CODES.has(s.code)
+        ? new StoreError(s.code as ErrorCode, s.message)
+        : new BrandOrchestratorError('ERR_INTERNAL', `${s.code}: ${s.message}`);
+  }
+}
+
+function safeString(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}

@@ -1,0 +1,76 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { InvalidOptionError, StoreError, fromSqliteError } from '../errors';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema';
+import type { StoreOptions, Synchronous } from './types';
+
+export interface ResolvedStoreOptions {
+  readonly busyTimeoutMs: number;
+  readonly synchronous: Synchronous;
+  readonly readonly: boolean;
+}
+
+const OPTION_KEYS = new Set(['busyTimeoutMs', 'synchronous', 'readonly']);
+
+export function resolveStoreOptions(options: StoreOptions = {}): ResolvedStoreOptions {
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) throw new InvalidOptionError(`Unknown store option \`${key}\`; expected one of ${[...OPTION_KEYS].join(', ')}`);
+  }
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new InvalidOptionError(`Expected \`busyTimeoutMs\` to be an integer >= 0, got ${String(busyTimeoutMs)}`);
+  }
+  const synchronous = options.synchronous ?? 'NORMAL';
+  if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
+    throw new InvalidOptionError(`Expected \`synchronous\` to be 'NORMAL' or 'FULL', got ${JSON.stringify(synchronous)}`);
+  }
+  return Object.freeze({ busyTimeoutMs, synchronous, readonly: options.readonly ?? false });
+}
+
+/** Opens one connection with our pragmas and brings its schema up to date. */
+export function openDatabase(path: string, opts: ResolvedStoreOptions): Database.Database {
+  if (typeof path !== 'string' || path === '') throw new InvalidOptionError(`Expected a database path, got ${JSON.stringify(path)}`);
+  let db: Database.Database;
+  try {
+    if (!opts.readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path, { readonly: opts.readonly, fileMustExist: opts.readonly, timeout: opts.busyTimeoutMs });
+  } catch (err) {
+    throw fromSqliteError(err, `Cannot open database ${path}`);
+  }
+  try {
+    if (!opts.readonly) db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma(`synchronous = ${opts.synchronous}`); // validated above: 'NORMAL' | 'FULL'
+    // A bigger page cache keeps the PK and index pages of a large table hot
+    // across the 10k-row chunk transactions (negative = KiB).
+    db.pragma('cache_size = -65536');
+    migrate(db, path, opts.readonly);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err instanceof StoreError ? err : fromSqliteError(err, `Cannot prepare database ${path}`);
+  }
+}
+
+function migrate(db: Database.Database, path: string, readonly: boolean): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new StoreError(
+      'ERR_SCHEMA_TOO_NEW',
+      `Database ${path} has schema version ${version}, newer than this version of brand-orchestrator supports (${SCHEMA_VERSION}); upgrade brand-orchestrator`,
+    );
+  }
+  if (version === SCHEMA_VERSION) return;
+  if (readonly) {
+    throw new StoreError('ERR_DB', `Database ${path} has schema version ${version}; open it read-write once to upgrade it to ${SCHEMA_VERSION}`);
+  }
+  // IMMEDIATE: two processes opening an old file at once must not both migrate.
+  db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    for (let v = current; v < SCHEMA_VERSION; v++) {
+      db.exec(MIGRATIONS[v] as string);
+    }
+    db.pragma(`user_version = ${SCHEMA_VERSION}`); // an integer constant, not data
+  }).immediate();
+}

@@ -1,0 +1,4 @@
+export { StateStore, type ChunkWrite } from './state-store';
+export type { StartRunInput } from './runs';
+export { SCHEMA_VERSION } from './schema';
+export * from './types';

@@ -1,0 +1,117 @@
+import type Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { InvalidOptionError, StoreError } from '../errors';
+import { RUN_STATUSES, type LineCounts, type RunRecord, type RunStatus } from './types';
+
+export interface StartRunInput {
+  /** Generated (a UUID) when absent. */
+  runId?: string;
+  runType: string;
+  settings?: Record<string, unknown>;
+}
+
+interface RunRow {
+  run_id: string; run_type: string; started_at: string; finished_at: string | null; status: RunStatus;
+  settings_snapshot_json: string; notes: string | null; lines_read: number; blank_lines: number;
+  inserted: number; updated: number; unchanged: number; rejected: number; chunks: number;
+  heartbeat_at: string | null; owner_pid: number | null; owner_host: string | null;
+}
+
+/** Statements of the `runs` table, prepared once per connection. */
+export class RunsRepo {
+  readonly #insert: Database.Statement;
+  readonly #finish: Database.Statement;
+  readonly #get: Database.Statement;
+  readonly #list: Database.Statement;
+  readonly #listByStatus: Database.Statement;
+  readonly #heartbeat: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.#insert = db.prepare(
+      `INSERT INTO runs (run_id, run_type, started_at, status, settings_snapshot_json, heartbeat_at, owner_pid, owner_host)
+       VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`,
+    );
+    this.#finish = db.prepare(
+      `UPDATE runs SET status = @status, finished_at = @finishedAt, notes = coalesce(@notes, notes),
+         lines_read = coalesce(@linesRead, lines_read), blank_lines = coalesce(@blankLines, blank_lines),
+         inserted = coalesce(@inserted, inserted), updated = coalesce(@updated, updated),
+         unchanged = coalesce(@unchanged, unchanged), rejected = coalesce(@rejected, rejected),
+         chunks = coalesce(@chunks, chunks)
+       WHERE run_id = @runId`,
+    );
+    this.#get = db.prepare('SELECT * FROM runs WHERE run_id = ?');
+    this.#list = db.prepare('SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?');
+    this.#listByStatus = db.prepare('SELECT * FROM runs WHERE status = ? ORDER BY started_at DESC, rowid DESC LIMIT ?');
+    this.#heartbeat = db.prepare('UPDATE runs SET heartbeat_at = ?, owner_pid = ?, owner_host = ? WHERE run_id = ?');
+  }
+
+  start(input: StartRunInput): RunRecord {
+    const runId = input.runId ?? randomUUID();
+    if (typeof runId !== 'string' || runId.length === 0 || runId.length > 200) {
+      throw new InvalidOptionError(`Expected \`runId\` to be a string of 1 to 200 characters, got ${JSON.stringify(runId)}`);
+    }
+    if (typeof input.runType !== 'string' || input.runType.length === 0) {
+      throw new InvalidOptionError(`Expected \`runType\` to be a non-empty string, got ${JSON.stringify(input.runType)}`);
+    }
+    if (this.#get.get(runId) !== undefined) {
+      throw new StoreError('ERR_RUN_EXISTS', `A run with id ${JSON.stringify(runId)} already exists; choose another id or resume it`);
+    }
+    const now = new Date().toISOString();
+    this.#insert.run(runId, input.runType, now, JSON.stringify(input.settings ?? {}), now, process.pid, hostname());
+    return this.get(runId);
+  }
+
+  finish(runId: string, status: RunStatus, notes?: string | null, counts?: Partial<LineCounts> & { chunks?: number }): RunRecord {
+    if (!RUN_STATUSES.includes(status) || status === 'running') {
+      throw new InvalidOptionError(`Expected \`status\` to be 'completed', 'failed' or 'cancelled', got ${JSON.stringify(status)}`);
+    }
+    const info = this.#finish.run({
+      runId, status, finishedAt: new Date().toISOString(), notes: notes ?? null,
+      linesRead: counts?.linesRead ?? null, blankLines: counts?.blankLines ?? null, inserted: counts?.inserted ?? null,
+      updated: counts?.updated ?? null, unchanged: counts?.unchanged ?? null, rejected: counts?.rejected ?? null,
+      chunks: counts?.chunks ?? null,
+    });
+    if (info.changes === 0) throw unknownRun(runId);
+    return this.get(runId);
+  }
+
+  /** Marks a run as alive (and owned by this process), so a dead owner is detectable. */
+  heartbeat(runId: string): void {
+    const info = this.#heartbeat.run(new Date().toISOString(), process.pid, hostname(), runId);
+    if (info.changes === 0) throw unknownRun(runId);
+  }
+
+  /** Throws `ERR_RUN_NOT_FOUND` for an unknown id. */
+  get(runId: string): RunRecord {
+    const row = this.#get.get(runId) as RunRow | undefined;
+    if (row === undefined) throw unknownRun(runId);
+    return toRecord(row);
+  }
+
+  find(runId: string): RunRecord | undefined {
+    const row = this.#get.get(runId) as RunRow | undefined;
+    return row === undefined ? undefined : toRecord(row);
+  }
+
+  list(options: { limit?: number; status?: RunStatus } = {}): RunRecord[] {
+    const limit = options.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1) throw new InvalidOptionError(`Expected \`limit\` to be a positive integer, got ${String(limit)}`);
+    const rows = (options.status === undefined ? this.#list.all(limit) : this.#listByStatus.all(options.status, limit)) as RunRow[];
+    return rows.map(toRecord);
+  }
+}
+
+export function unknownRun(runId: string): StoreError {
+  return new StoreError('ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(runId)}`);
+}
+
+function toRecord(r: RunRow): RunRecord {
+  return {
+    runId: r.run_id, runType: r.run_type, startedAt: r.started_at, finishedAt: r.finished_at, status: r.status,
+    settings: JSON.parse(r.settings_snapshot_json) as Record<string, unknown>, notes: r.notes,
+    linesRead: r.lines_read, blankLines: r.blank_lines, inserted: r.inserted, updated: r.updated,
+    unchanged: r.unchanged, rejected: r.rejected, chunks: r.chunks,
+    heartbeatAt: r.heartbeat_at, ownerPid: r.owner_pid, ownerHost: r.owner_host,
+  };
+}

@@ -1,0 +1,191 @@
+import type Database from 'better-sqlite3';
+import type { IntelRow, Reject } from '../domain/types';
+import { StoreError, fromSqliteError } from '../errors';
+import { ChunksRepo } from './chunks';
+import { openDatabase, resolveStoreOptions } from './connection';
+import { ItemsRepo } from './items';
+import { RunsRepo, unknownRun, type StartRunInput } from './runs';
+import { TelemetryRepo } from './telemetry';
+import type {
+  ChunkCheckpoint, ChunkMeta, IntelItem, LineCounts, RejectRecord, RunRecord, RunStatus, StoreOptions, UpsertCounts,
+} from './types';
+
+interface Repos {
+  db: Database.Database;
+  runs: RunsRepo;
+  items: ItemsRepo;
+  chunks: ChunksRepo;
+  telemetry: TelemetryRepo;
+}
+
+/** What one committed chunk holds: its items, its rejects and its blank-line count. */
+export interface ChunkWrite {
+  meta: ChunkMeta;
+  rows: readonly IntelRow[];
+  rejects: readonly Reject[];
+  blankLines: number;
+}
+
+/**
+ * The Brand Orchestrator's state in one SQLite file. One store is one
+ * connection; every thread opens its own. Statements are prepared once.
+ *
+ * @example
+ * using store = StateStore.open('./data/brand_orchestrator.sqlite');
+ * const run = store.startRun({ runType: 'manual' });
+ */
+export class StateStore {
+  #repos: Repos | undefined;
+  readonly path: string;
+
+  private constructor(path: string, db: Database.Database) {
+    this.path = path;
+    this.#repos = {
+      db, runs: new RunsRepo(db), items: new ItemsRepo(db), chunks: new ChunksRepo(db), telemetry: new TelemetryRepo(db),
+    };
+  }
+
+  /** Opens (creating parent folders and the schema) or upgrades the database at `path`. */
+  static open(path: string, options?: StoreOptions): StateStore {
+    return new StateStore(path, openDatabase(path, resolveStoreOptions(options)));
+  }
+
+  get isOpen(): boolean {
+    return this.#repos !== undefined;
+  }
+
+  close(): void {
+    const r = this.#repos;
+    if (r === undefined) return;
+    this.#repos = undefined;
+    r.db.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #r(): Repos {
+    if (this.#repos === undefined) throw new StoreError('ERR_STORE_CLOSED', `The store for ${this.path} is closed; open a new one`);
+    return this.#repos;
+  }
+
+  /**
+   * Runs `fn` atomically: everything rolls back if it throws. Nests (inner
+   * calls become savepoints). `fn` must be synchronous.
+   */
+  transaction<T>(fn: () => T): T {
+    return this.#r().db.transaction(fn)();
+  }
+
+  // Runs -------------------------------------------------------------------
+  startRun(input: StartRunInput): RunRecord { return this.#r().runs.start(input); }
+  finishRun(runId: string, status: RunStatus, notes?: string | null, counts?: Partial<LineCounts> & { chunks?: number }): RunRecord {
+    return this.#r().runs.finish(runId, status, notes, counts);
+  }
+  getRun(runId: string): RunRecord { return this.#r().runs.get(runId); }
+  findRun(runId: string): RunRecord | undefined { return this.#r().runs.find(runId); }
+  listRuns(options?: { limit?: number; status?: RunStatus }): RunRecord[] { return this.#r().runs.list(options); }
+  heartbeat(runId: string): void { this.#r().runs.heartbeat(runId); }
+
+  // Items ------------------------------------------------------------------
+  /** Upserts one row for `runId`; see {@link StateStore.upsertIntelItemsBatch}. */
+  upsertIntelItem(runId: string, row: IntelRow): UpsertCounts {
+    return this.upsertIntelItemsBatch(runId, [row]);
+  }
+
+  /**
+   * Upserts `rows` in one transaction, all or nothing. `created_at` of an
+   * existing item is kept; identical content (same hash) is counted
+   * `unchanged` and not rewritten.
+   */
+  upsertIntelItemsBatch(runId: string, rows: readonly IntelRow[]): UpsertCounts {
+    const r = this.#r();
+    const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
+    const now = new Date().toISOString();
+    try {
+      r.db.transaction(() => {
+        for (const row of rows) r.items.upsertInto(runId, row, now, counts);
+      }).immediate();
+    } catch (err) {
+      throw mapWriteError(err, r, runId, 'Upsert of intel items failed');
+    }
+    return counts;
+  }
+
+  /**
+   * Commits a chunk's items, rejects and checkpoint row in one
+   * `BEGIN IMMEDIATE` transaction: wholly or not at all. `beforeCommit`
+   * (tests only) runs inside the transaction after the writes.
+   */
+  commitChunk(runId: string, chunk: ChunkWrite, beforeCommit?: () => void): ChunkCheckpoint {
+    const r = this.#r();
+    const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
+    const now = new Date().toISOString();
+    r.db.transaction(() => {
+      for (const row of chunk.rows) r.items.upsertInto(runId, row, now, counts);
+      for (const rej of chunk.rejects) r.chunks.insertReject(runId, rej);
+      const c = { ...counts, blankLines: chunk.blankLines, rejected: chunk.rejects.length };
+      r.chunks.insertCheckpoint(runId, chunk.meta, c, now);
+      beforeCommit?.();
+    }).immediate();
+    return { ...chunk.meta, ...counts, blankLines: chunk.blankLines, rejected: chunk.rejects.length, committedAt: now };
+  }
+
+  getIntelItem(itemId: string): IntelItem | undefined { return this.#r().items.get(itemId); }
+  /** A run's items in a stable order (created_at, then insertion order). */
+  listIntelItemsForRun(runId: string): IntelItem[] { return this.#r().items.listForRun(runId); }
+  /** Like {@link StateStore.listIntelItemsForRun}, streaming. Do not write on this connection while iterating. */
+  iterateIntelItemsForRun(runId: string): Generator<IntelItem> { return this.#r().items.iterateForRun(runId); }
+  countItems(runId?: string): number { return this.#r().items.count(runId); }
+
+  // Chunks and rejects -------------------------------------------------------
+  getChunk(runId: string, chunkIndex: number): ChunkCheckpoint | undefined { return this.#r().chunks.get(runId, chunkIndex); }
+  listChunks(runId: string): ChunkCheckpoint[] { return this.#r().chunks.list(runId); }
+  chunkTotals(runId: string): LineCounts & { chunks: number } { return this.#r().chunks.totals(runId); }
+  iterateRejects(runId: string): Generator<RejectRecord> { return this.#r().chunks.iterateRejects(runId); }
+  listRejects(runId: string): RejectRecord[] { return [...this.iterateRejects(runId)]; }
+
+  // Telemetry ----------------------------------------------------------------
+  writeTelemetry(runId: string, telemetry: Record<string, unknown>): void {
+    const r = this.#r();
+    if (r.runs.find(runId) === undefined) throw unknownRun(runId);
+    r.telemetry.write(runId, telemetry);
+  }
+  readTelemetry(runId: string): Record<string, unknown> | undefined { return this.#r().telemetry.read(runId); }
+
+  // Maintenance ----------------------------------------------------------------
+  /** Folds the WAL back into the database file (done once at the end of a run). */
+  checkpoint(mode: 'PASSIVE' | 'TRUNCATE' = 'TRUNCATE'): void {
+    this.#r().db.pragma(`wal_checkpoint(${mode === 'TRUNCATE' ? 'TRUNCATE' : 'PASSIVE'})`);
+  }
+
+  /** The connection's effective pragmas (for diagnostics and tests). */
+  connectionSettings(): { journalMode: string; foreignKeys: boolean; synchronous: 'NORMAL' | 'FULL' | 'OTHER'; busyTimeoutMs: number } {
+    const db = this.#r().db;
+    const sync = db.pragma('synchronous', { simple: true }) as number;
+    return {
+      journalMode: db.pragma('journal_mode', { simple: true }) as string,
+      foreignKeys: db.pragma('foreign_keys', { simple: true }) === 1,
+      synchronous: sync === 1 ? 'NORMAL' : sync === 2 ? 'FULL' : 'OTHER',
+      busyTimeoutMs: db.pragma('busy_timeout', { simple: true }) as number,
+    };
+  }
+
+  /** `PRAGMA integrity_check` and `foreign_key_check` problems; empty when healthy. */
+  checkIntegrity(): string[] {
+    const db = this.#r().db;
+    const problems = (db.pragma('integrity_check') as { integrity_check: string }[])
+      .map((r) => r.integrity_check).filter((m) => m !== 'ok');
+    for (const fk of db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[]) {
+      problems.push(`foreign key: ${fk.table} row ${fk.rowid} points to a missing ${fk.parent} row`);
+    }
+    return problems;
+  }
+}
+
+function mapWriteError(err: unknown, r: Repos, runId: string, context: string): Error {
+  const code = (err as { code?: unknown }).code;
+  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY' && r.runs.find(runId) === undefined) return unknownRun(runId);
+  return fromSqliteError(err, context);
+}
