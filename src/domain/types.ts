@@ -50,7 +50,9 @@ export type RejectCode =
   | 'out_of_range'
   | 'line_too_long'
   | 'invalid_timestamp'
-  | 'invalid_value';
+  | 'invalid_value'
+  /** Set by the ingest worker (not parseIntelLine): the line's bytes are not valid UTF-8. */
+  | 'invalid_utf8';
 
 export interface Reject {
   /** 1-based line number in the input. */
