@@ -1,0 +1,115 @@
+/**
+ * parseIntelLine benchmark (plain node on the build output):
+ *   npx tsc -p . && node dist/bench/parse.bench.js [--lines 2000] [--rounds 5] [--time 400] [--seed 7]
+ *
+ * Compares, on the same generated lines and in the same process:
+ *   (a) baseline: a bare JSON.parse of the line plus JSON.stringify of the
+ *       five JSON columns (the least any ingester must do), and
+ *   (b) parseIntelLine: parse, validate, normalise, score, gate, serialise, hash,
+ * and, to show where (b)'s extra cost goes, (c) contentHash alone on the rows.
+ * Machine noise hits both alike only if they run close together, so the two
+ * alternate over several short rounds; reported numbers are medians over
+ * rounds, the ratio is the median of per-round ratios.
+ */
+import { Bench } from 'tinybench';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config';
+import { contentHash, parseIntelLine } from '../src/domain';
+import type { IntelRow } from '../src/domain';
+import { generateLines } from '../src/gen/generate';
+import { writeResults, type BenchResult } from './lib/results';
+
+const { values: args } = parseArgs({
+  options: { lines: { type: 'string' }, rounds: { type: 'string' }, time: { type: 'string' }, seed: { type: 'string' } },
+});
+const LINES = Number(args.lines ?? 2000);
+const ROUNDS = Number(args.rounds ?? 5);
+const TIME_MS = Number(args.time ?? 400);
+const SEED = Number(args.seed ?? 7);
+const config = loadConfig({});
+
+const lines = [...generateLines({ count: LINES, seed: SEED })];
+const avgBytes = lines.reduce((n, l) => n + Buffer.byteLength(l), 0) / LINES;
+let sink = 0; // consumed results, so nothing is optimised away
+const rows: IntelRow[] = lines.flatMap((l, i) => {
+  const r = parseIntelLine(l, i + 1, config);
+  return r.ok ? [r.row] : [];
+});
+
+interface Columns { claims?: unknown; evidence?: unknown; scores?: unknown; risk_flags?: unknown; explainability?: unknown }
+
+function baseline(): void {
+  for (const line of lines) {
+    const o = JSON.parse(line) as Columns;
+    sink += (JSON.stringify(o.claims) ?? '').length + (JSON.stringify(o.evidence) ?? '').length
+      + (JSON.stringify(o.scores) ?? '').length + (JSON.stringify(o.risk_flags) ?? '').length
+      + (JSON.stringify(o.explainability) ?? '').length;
+  }
+}
+
+function parseAll(): void {
+  for (let i = 0; i < lines.length; i++) {
+    const r = parseIntelLine(lines[i] as string, i + 1, config);
+    sink += r.ok ? r.row.contentHash.length : 1;
+  }
+}
+
+/** The digest alone, on the rows parseIntelLine built: how much of its cost is content_hash. */
+function hashAll(): void {
+  for (const row of rows) sink += contentHash(row).length;
+}
+
+const TASKS = { baseline: 'JSON.parse + 5x JSON.stringify', parse: 'parseIntelLine', hash: 'contentHash alone' } as const;
+type TaskKey = keyof typeof TASKS;
+const FNS: Record<TaskKey, () => void> = { baseline, parse: parseAll, hash: hashAll };
+
+async function round(order: readonly TaskKey[]): Promise<Record<TaskKey, number>> {
+  const bench = new Bench({ time: TIME_MS, warmup: true, warmupTime: 100 });
+  for (const key of order) bench.add(TASKS[key], FNS[key]);
+  await bench.run();
+  const rate = (key: TaskKey): number => {
+    const r = bench.getTask(TASKS[key])?.result;
+    if (r === undefined || !('latency' in r)) throw new Error(`Task ${TASKS[key]} produced no result`);
+    return (key === 'hash' ? rows.length : LINES) / (r.latency.p50 / 1000);
+  };
+  return { baseline: rate('baseline'), parse: rate('parse'), hash: rate('hash') };
+}
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+function spread(values: readonly number[]): string {
+  const m = median(values);
+  return `±${(((Math.max(...values) - Math.min(...values)) / 2 / m) * 100).toFixed(1)}%`;
+}
+
+async function main(): Promise<void> {
+  const rounds: Record<TaskKey, number>[] = [];
+  for (let i = 0; i < ROUNDS; i++) rounds.push(await round(i % 2 === 0 ? ['baseline', 'parse', 'hash'] : ['hash', 'parse', 'baseline']));
+  const base = rounds.map((r) => r.baseline);
+  const parse = rounds.map((r) => r.parse);
+  const hashed = rounds.map((r) => r.hash);
+  const ratios = rounds.map((r) => r.baseline / r.parse);
+  // Per item: (parse time - hash time) / baseline time.
+  const withoutHash = rounds.map((r) => (1 / r.parse - 1 / r.hash) * r.baseline);
+  const extra = `${LINES} generated lines (seed ${SEED}, avg ${Math.round(avgBytes)} bytes), median of ${ROUNDS} rounds`;
+  const results: BenchResult[] = [
+    { name: TASKS.baseline, unit: 'items/s', value: Math.round(median(base)), range: spread(base), extra },
+    { name: TASKS.parse, unit: 'items/s', value: Math.round(median(parse)), range: spread(parse), extra },
+    { name: TASKS.hash, unit: 'items/s', value: Math.round(median(hashed)), range: spread(hashed), extra },
+    { name: 'cost ratio: parseIntelLine / baseline', unit: 'x', value: Number(median(ratios).toFixed(3)), range: spread(ratios), extra },
+    { name: 'cost ratio: (parseIntelLine - contentHash) / baseline', unit: 'x', value: Number(median(withoutHash).toFixed(3)), range: spread(withoutHash), extra },
+  ];
+  console.log(`\nparse benchmark: ${extra}\n`);
+  console.table(results.map((r) => ({ task: r.name, value: r.value, unit: r.unit, range: r.range })));
+  const file = writeResults('parse', results);
+  console.log(`results written to ${file} (checksum ${sink % 997})`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
