@@ -295,7 +295,7 @@ describe('StateStore#commitChunk()', () => {
     const run = store.startRun({ runType: 'batch' });
     expect(() => store.commitChunk(run.runId, {
       meta, rows: [makeRow('a')], blankLines: 0, rejects: [{ lineNo: 2, code: 'invalid_json', reason: 'r', excerpt: 'e' }],
-    }, () => { throw new Error('crash before commit'); })).toThrow('crash before commit');
+    }, { beforeCommit: () => { throw new Error('crash before commit'); } })).toThrow('crash before commit');
     expect(store.countItems()).toBe(0);
     expect(store.listRejects(run.runId)).toEqual([]);
     expect(store.getChunk(run.runId, 0)).toBeUndefined();

@@ -1,3 +1,5 @@
+import { types } from 'node:util';
+
 /**
  * Error hierarchy. Every error the library throws carries a stable `code` the
  * caller can switch on; subclasses exist only for meanings a caller acts on.
@@ -80,7 +82,8 @@ const KNOWN_CODES = new Set<string>([
 
 /** Normalises any thrown value into an `Error` (once, at the boundary). */
 export function toError(value: unknown): Error {
-  if (value instanceof Error) return value;
+  // isNativeError also recognises errors from another realm (a worker thread, a vm context).
+  if (value instanceof Error || types.isNativeError(value)) return value as Error;
   return new Error(typeof value === 'string' ? value : `Non-error thrown: ${safeString(value)}`);
 }
 

@@ -26,6 +26,7 @@ export class RunsRepo {
   readonly #list: Database.Statement;
   readonly #listByStatus: Database.Statement;
   readonly #heartbeat: Database.Statement;
+  readonly #reopen: Database.Statement;
 
   constructor(db: Database.Database) {
     this.#insert = db.prepare(
@@ -43,6 +44,9 @@ export class RunsRepo {
     this.#get = db.prepare('SELECT * FROM runs WHERE run_id = ?');
     this.#list = db.prepare('SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?');
     this.#listByStatus = db.prepare('SELECT * FROM runs WHERE status = ? ORDER BY started_at DESC, rowid DESC LIMIT ?');
+    this.#reopen = db.prepare(
+      "UPDATE runs SET status = 'running', finished_at = NULL, heartbeat_at = ?, owner_pid = ?, owner_host = ? WHERE run_id = ?",
+    );
     this.#heartbeat = db.prepare('UPDATE runs SET heartbeat_at = ?, owner_pid = ?, owner_host = ? WHERE run_id = ?');
   }
 
@@ -72,6 +76,13 @@ export class RunsRepo {
       updated: counts?.updated ?? null, unchanged: counts?.unchanged ?? null, rejected: counts?.rejected ?? null,
       chunks: counts?.chunks ?? null,
     });
+    if (info.changes === 0) throw unknownRun(runId);
+    return this.get(runId);
+  }
+
+  /** Puts an unfinished run back to `running` under this process (resume). */
+  reopen(runId: string): RunRecord {
+    const info = this.#reopen.run(new Date().toISOString(), process.pid, hostname(), runId);
     if (info.changes === 0) throw unknownRun(runId);
     return this.get(runId);
   }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { IntelRow, Reject } from '../domain/types';
-import { StoreError, fromSqliteError } from '../errors';
+import { InvalidOptionError, StoreError, fromSqliteError } from '../errors';
 import { ChunksRepo } from './chunks';
 import { openDatabase, resolveStoreOptions } from './connection';
 import { ItemsRepo } from './items';
@@ -24,6 +24,11 @@ export interface ChunkWrite {
   rows: readonly IntelRow[];
   rejects: readonly Reject[];
   blankLines: number;
+}
+
+export interface CommitHooks {
+  onLocked?: () => void;
+  beforeCommit?: () => void;
 }
 
 /**
@@ -87,6 +92,8 @@ export class StateStore {
   findRun(runId: string): RunRecord | undefined { return this.#r().runs.find(runId); }
   listRuns(options?: { limit?: number; status?: RunStatus }): RunRecord[] { return this.#r().runs.list(options); }
   heartbeat(runId: string): void { this.#r().runs.heartbeat(runId); }
+  /** Sets an unfinished run back to `running` (used by resume). */
+  reopenRun(runId: string): RunRecord { return this.#r().runs.reopen(runId); }
 
   // Items ------------------------------------------------------------------
   /** Upserts one row for `runId`; see {@link StateStore.upsertIntelItemsBatch}. */
@@ -115,19 +122,21 @@ export class StateStore {
 
   /**
    * Commits a chunk's items, rejects and checkpoint row in one
-   * `BEGIN IMMEDIATE` transaction: wholly or not at all. `beforeCommit`
-   * (tests only) runs inside the transaction after the writes.
+   * `BEGIN IMMEDIATE` transaction: wholly or not at all. `hooks.onLocked`
+   * runs once the write lock is held; `hooks.beforeCommit` (tests only) runs
+   * inside the transaction after the writes.
    */
-  commitChunk(runId: string, chunk: ChunkWrite, beforeCommit?: () => void): ChunkCheckpoint {
+  commitChunk(runId: string, chunk: ChunkWrite, hooks: CommitHooks = {}): ChunkCheckpoint {
     const r = this.#r();
     const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
     const now = new Date().toISOString();
     r.db.transaction(() => {
+      hooks.onLocked?.();
       for (const row of chunk.rows) r.items.upsertInto(runId, row, now, counts);
       for (const rej of chunk.rejects) r.chunks.insertReject(runId, rej);
       const c = { ...counts, blankLines: chunk.blankLines, rejected: chunk.rejects.length };
       r.chunks.insertCheckpoint(runId, chunk.meta, c, now);
-      beforeCommit?.();
+      hooks.beforeCommit?.();
     }).immediate();
     return { ...chunk.meta, ...counts, blankLines: chunk.blankLines, rejected: chunk.rejects.length, committedAt: now };
   }
@@ -158,6 +167,23 @@ export class StateStore {
   /** Folds the WAL back into the database file (done once at the end of a run). */
   checkpoint(mode: 'PASSIVE' | 'TRUNCATE' = 'TRUNCATE'): void {
     this.#r().db.pragma(`wal_checkpoint(${mode === 'TRUNCATE' ? 'TRUNCATE' : 'PASSIVE'})`);
+  }
+
+  /**
+   * Caps how large this connection may grow the file (`PRAGMA
+   * max_page_count`, counted in pages); past it writes fail with
+   * `SQLITE_FULL`. Returns the current page count.
+   */
+  capPages(maxPageCount: number): number {
+    const db = this.#r().db;
+    if (!Number.isInteger(maxPageCount) || maxPageCount < 1) throw new InvalidOptionError(`Expected \`maxPageCount\` to be a positive integer, got ${String(maxPageCount)}`);
+    db.pragma(`max_page_count = ${maxPageCount}`); // validated integer, not data
+    return db.pragma('page_count', { simple: true }) as number;
+  }
+
+  /** Pages the database file holds now. */
+  pageCount(): number {
+    return this.#r().db.pragma('page_count', { simple: true }) as number;
   }
 
   /** The connection's effective pragmas (for diagnostics and tests). */

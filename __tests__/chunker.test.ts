@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { Chunker, type Chunk } from '../src/pipeline/chunker';
+import { splitChunk } from '../src/pipeline/lines';
+
+function chunkAll(input: Buffer, chunkSize: number, pieceSize: number, maxLineBytes = 1 << 20): Chunk[] {
+  const c = new Chunker(chunkSize, maxLineBytes);
+  const out: Chunk[] = [];
+  for (let i = 0; i < input.length; i += pieceSize) out.push(...c.push(input.subarray(i, i + pieceSize)));
+  const last = c.end();
+  if (last) out.push(last);
+  return out;
+}
+
+const text = (c: Chunk) => Buffer.from(c.bytes).toString('utf8');
+
+describe('Chunker', () => {
+  const input = Buffer.from(Array.from({ length: 25 }, (_, i) => `{"n":${i},"s":"ü✓"}`).join('\n') + '\n');
+
+  it('cuts complete lines into chunks with contiguous metadata and a checksum of the bytes', () => {
+    const chunks = chunkAll(input, 10, 7);
+    expect(chunks.map((c) => c.meta.lineCount)).toEqual([10, 10, 5]);
+    expect(chunks.map((c) => c.meta.firstLineNo)).toEqual([1, 11, 21]);
+    expect(chunks[0]!.meta.byteStart).toBe(0);
+    expect(chunks[1]!.meta.byteStart).toBe(chunks[0]!.meta.byteEnd);
+    expect(chunks[2]!.meta.byteEnd).toBe(input.length);
+    for (const c of chunks) {
+      const original = input.subarray(c.meta.byteStart, c.meta.byteEnd);
+      expect(Buffer.from(c.bytes).equals(original)).toBe(true);
+      expect(c.meta.checksum).toBe(createHash('sha1').update(original).digest('hex'));
+    }
+  });
+
+  it('is deterministic whatever the stream piece sizes', () => {
+    const strip = (cs: Chunk[]) => cs.map((c) => ({ ...c.meta, text: text(c) }));
+    expect(strip(chunkAll(input, 10, 1))).toEqual(strip(chunkAll(input, 10, 4096)));
+    expect(strip(chunkAll(input, 10, 3))).toEqual(strip(chunkAll(input, 10, 64)));
+  });
+
+  it('counts a last line without a trailing newline, and nothing for empty input', () => {
+    const chunks = chunkAll(Buffer.from('a\nb\nc'), 2, 100);
+    expect(chunks.map((c) => [c.meta.lineCount, text(c)])).toEqual([[2, 'a\nb\n'], [1, 'c']]);
+    expect(chunkAll(Buffer.alloc(0), 2, 100)).toEqual([]);
+    expect(chunkAll(Buffer.from('\n\n'), 5, 1).map((c) => c.meta.lineCount)).toEqual([2]);
+  });
+
+  it('keeps only the head of an over-long line but still hashes and counts all of it', () => {
+    const long = Buffer.from(`short\n${'x'.repeat(10_000)}\nafter\n`);
+    const [chunk] = chunkAll(long, 100, 333, 100);
+    expect(chunk!.meta.lineCount).toBe(3);
+    expect(chunk!.meta.byteEnd).toBe(long.length);
+    expect(chunk!.meta.checksum).toBe(createHash('sha1').update(long).digest('hex'));
+    const lines = text(chunk!).split('\n');
+    expect(lines[1]).toHaveLength(101);
+    expect(lines[2]).toBe('after');
+  });
+});
+
+describe('splitChunk()', () => {
+  it('numbers lines from firstLineNo and tells blank lines apart', () => {
+    const out = [...splitChunk(Buffer.from('a\n\n  \r\nb'), 41, 100)];
+    expect(out).toEqual([
+      { kind: 'line', lineNo: 41, text: 'a' }, { kind: 'blank', lineNo: 42 }, { kind: 'blank', lineNo: 43 }, { kind: 'line', lineNo: 44, text: 'b' },
+    ]);
+  });
+
+  it('rejects only the line with invalid UTF-8 or too many bytes', () => {
+    const bytes = Buffer.concat([Buffer.from('ok\n'), Buffer.from([0xc3, 0x28, 0x0a]), Buffer.from('y'.repeat(50) + '\nok2\n')]);
+    const out = [...splitChunk(bytes, 1, 20)].map((l) => (l.kind === 'reject' ? [l.lineNo, l.reject.code] : [l.lineNo, l.kind]));
+    expect(out).toEqual([[1, 'line'], [2, 'invalid_utf8'], [3, 'line_too_long'], [4, 'line']]);
+  });
+});

@@ -1,0 +1,206 @@
+import Database from 'better-sqlite3';
+import { existsSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { join } from 'node:path';
+import { runPipeline, type PipelineFailure } from '../src/pipeline';
+import { StateStore } from '../src/store';
+import { itemLine, mixedFeed } from './helpers/lines';
+import { tempDir } from './helpers/tmp';
+
+let t: ReturnType<typeof tempDir>;
+beforeEach(() => { t = tempDir('bo-pipe-'); });
+afterEach(() => t.cleanup());
+
+function writeFeed(name: string, lines: string[], trailingNewline = true): string {
+  const p = join(t.dir, name);
+  writeFileSync(p, lines.join('\n') + (trailingNewline ? '\n' : ''));
+  return p;
+}
+
+/** Everything that must be identical between runs, timestamps aside. */
+function tableDump(dbPath: string): unknown {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return {
+      items: db.prepare(`SELECT item_id, item_type, title, summary, claims_json, evidence_json, scores_json, risk_flags_json,
+        explainability_json, trend_score, decision, decision_reason, content_hash FROM intel_items ORDER BY item_id`).all(),
+      rejects: db.prepare('SELECT line_no, code, reason, excerpt FROM run_rejects ORDER BY line_no').all(),
+      chunks: db.prepare(`SELECT chunk_index, first_line_no, line_count, byte_start, byte_end, checksum, blank_lines, inserted,
+        updated, unchanged, rejected FROM run_chunks ORDER BY chunk_index`).all(),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+describe('runPipeline()', () => {
+  it('ingests a mixed feed: exact counts, rejects recorded with line numbers, run completed', async () => {
+    const feed = mixedFeed(3000, 97, 250);
+    const input = writeFeed('feed.ndjson', feed.lines);
+    const summary = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 500 });
+    expect(summary).toMatchObject({
+      status: 'completed', linesRead: 3000, blankLines: feed.blank, inserted: feed.good, updated: 0, unchanged: 0,
+      rejected: feed.bad, chunks: 6, workers: 2, chunkSize: 500,
+    });
+    expect(summary.linesRead).toBe(summary.blankLines + summary.inserted + summary.updated + summary.unchanged + summary.rejected);
+    using store = StateStore.open(t.db);
+    expect(store.countItems(summary.runId)).toBe(feed.good);
+    const rejects = store.listRejects(summary.runId);
+    expect(rejects).toHaveLength(feed.bad);
+    expect(rejects[0]).toMatchObject({ lineNo: 97, code: 'not_an_object' });
+    expect(rejects.find((r) => r.lineNo === 194)).toMatchObject({ code: 'invalid_json' });
+    const run = store.getRun(summary.runId);
+    expect(run).toMatchObject({ status: 'completed', linesRead: 3000, inserted: feed.good, rejected: feed.bad, chunks: 6 });
+    const tel = store.readTelemetry(summary.runId) as { workers: Record<string, { lines: number }>; chunkLatencyMs: { count: number } };
+    expect(tel.chunkLatencyMs.count).toBe(6);
+    expect(Object.values(tel.workers).reduce((a, w) => a + w.lines, 0)).toBe(3000);
+  });
+
+  it('leaves identical tables with 1, 2 and 4 workers, duplicates resolved to the last line', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 1200; i++) lines.push(itemLine(`dup-${i % 400}`, { title: `version from line ${i + 1}` }));
+    const input = writeFeed('dups.ndjson', lines);
+    const dumps: unknown[] = [];
+    for (const workers of [1, 2, 4]) {
+      const db = join(t.dir, `w${workers}.sqlite`);
+      const s = await runPipeline({ input, dbPath: db, workers, chunkSize: 100 });
+      expect(s).toMatchObject({ inserted: 400, updated: 800, unchanged: 0 });
+      dumps.push(tableDump(db));
+      const one = new Database(db, { readonly: true });
+      expect(one.prepare("SELECT title FROM intel_items WHERE item_id = 'dup-7'").pluck().get()).toBe('version from line 808');
+      one.close();
+    }
+    expect(dumps[1]).toEqual(dumps[0]);
+    expect(dumps[2]).toEqual(dumps[0]);
+  });
+
+  it('counts everything unchanged when the same input is ingested again', async () => {
+    const input = writeFeed('feed.ndjson', mixedFeed(1000, 0, 0).lines);
+    const first = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 300 });
+    const second = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 300 });
+    expect(first.inserted).toBe(1000);
+    expect(second).toMatchObject({ inserted: 0, updated: 0, unchanged: 1000, status: 'completed' });
+  });
+
+  it('handles empty input, a missing trailing newline, CRLF and a BOM', async () => {
+    const empty = await runPipeline({ input: writeFeed('empty.ndjson', [], false), dbPath: t.db, workers: 1 });
+    expect(empty).toMatchObject({ status: 'completed', linesRead: 0, chunks: 0 });
+    const crlf = '\uFEFF' + [itemLine('a'), itemLine('b'), itemLine('c')].join('\r\n');
+    const p = join(t.dir, 'crlf.ndjson');
+    writeFileSync(p, crlf);
+    const s = await runPipeline({ input: p, dbPath: t.db, workers: 1, chunkSize: 2 });
+    expect(s).toMatchObject({ linesRead: 3, inserted: 3, rejected: 0, chunks: 2 });
+  });
+
+  it('reads gzip files, Node Readables and iterables of lines or objects', async () => {
+    const lines = mixedFeed(50).lines;
+    const gz = join(t.dir, 'feed.ndjson.gz');
+    writeFileSync(gz, gzipSync(lines.join('\n') + '\n'));
+    expect(await runPipeline({ input: gz, dbPath: join(t.dir, 'a.sqlite'), workers: 1 })).toMatchObject({ inserted: 50 });
+    const stream = Readable.from([Buffer.from(lines.slice(0, 20).join('\n')), Buffer.from('\n' + lines.slice(20).join('\n'))]);
+    expect(await runPipeline({ input: stream, dbPath: join(t.dir, 'b.sqlite'), workers: 2, chunkSize: 7 })).toMatchObject({ inserted: 50, linesRead: 50 });
+    expect(await runPipeline({ input: lines, dbPath: join(t.dir, 'c.sqlite'), workers: 1 })).toMatchObject({ inserted: 50 });
+    async function* objects() { for (const l of lines) yield JSON.parse(l) as object; }
+    expect(await runPipeline({ input: objects(), dbPath: join(t.dir, 'd.sqlite'), workers: 1 })).toMatchObject({ inserted: 50 });
+  });
+
+  it('rejects over-long lines and invalid UTF-8 without losing their neighbours', async () => {
+    const p = join(t.dir, 'hostile.ndjson');
+    const big = itemLine('big', { summary: 'x'.repeat(5000) });
+    writeFileSync(p, Buffer.concat([
+      Buffer.from(itemLine('ok1') + '\n' + big + '\n'),
+      Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a]),
+      Buffer.from(itemLine('ok2') + '\n'),
+    ]));
+    const s = await runPipeline({ input: p, dbPath: t.db, workers: 1, maxLineBytes: 1024 });
+    expect(s).toMatchObject({ linesRead: 4, inserted: 2, rejected: 2 });
+    using store = StateStore.open(t.db);
+    expect(store.listRejects(s.runId).map((r) => [r.lineNo, r.code])).toEqual([[2, 'line_too_long'], [3, 'invalid_utf8']]);
+    expect(store.listRejects(s.runId)[0]!.excerpt.length).toBeLessThanOrEqual(200);
+  });
+
+  it('rolls back a chunk whose transaction throws, retries it and completes', async () => {
+    const input = writeFeed('feed.ndjson', mixedFeed(400).lines);
+    const s = await runPipeline({
+      input, dbPath: t.db, workers: 2, chunkSize: 100, faultInjection: { chunkIndex: 2, kind: 'throw-in-transaction', failAttempts: 1 },
+    });
+    expect(s).toMatchObject({ status: 'completed', inserted: 400, chunks: 4 });
+    using store = StateStore.open(t.db);
+    expect((store.readTelemetry(s.runId) as { retries: number }).retries).toBe(1);
+  });
+
+  it('fails the run naming the chunk once the retry budget is spent, keeping only whole chunks', async () => {
+    const input = writeFeed('feed.ndjson', mixedFeed(400).lines);
+    const err = await runPipeline({
+      input, dbPath: t.db, workers: 2, chunkSize: 100, maxAttempts: 2,
+      faultInjection: { chunkIndex: 1, kind: 'throw-in-transaction', failAttempts: 99 },
+    }).catch((e: PipelineFailure) => e);
+    expect(err).toMatchObject({ code: 'ERR_WORKER' });
+    expect((err as Error).message).toMatch(/Chunk 1 \(lines 101-200\) failed after 2 attempts: injected fault inside the transaction/);
+    const summary = (err as PipelineFailure).summary!;
+    expect(summary.status).toBe('failed');
+    using store = StateStore.open(t.db);
+    expect(store.getRun(summary.runId).status).toBe('failed');
+    const items = store.countItems();
+    expect(items % 100).toBe(0); // whole chunks only
+    expect(store.getChunk(summary.runId, 1)).toBeUndefined();
+    expect(store.getIntelItem('item-150')).toBeUndefined();
+    expect(items).toBe(store.chunkTotals(summary.runId).inserted);
+  });
+
+  it('replaces a worker thread that exits and retries its chunk', async () => {
+    const input = writeFeed('feed.ndjson', mixedFeed(300).lines);
+    const s = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 100, faultInjection: { chunkIndex: 0, kind: 'exit' } });
+    expect(s).toMatchObject({ status: 'completed', inserted: 300 });
+  });
+
+  it('stops on an aborted signal: whole chunks only, run cancelled, partial summary', async () => {
+    const input = writeFeed('feed.ndjson', mixedFeed(5000).lines);
+    const ac = new AbortController();
+    const s = await runPipeline({
+      input, dbPath: t.db, workers: 2, chunkSize: 100, signal: ac.signal, progressIntervalMs: 0,
+      onProgress: (e) => { if (e.chunksDone >= 3) ac.abort(); },
+    });
+    expect(s.status).toBe('cancelled');
+    expect(s.linesRead).toBeGreaterThanOrEqual(300);
+    expect(s.linesRead).toBeLessThan(5000);
+    expect(s.linesRead % 100).toBe(0);
+    using store = StateStore.open(t.db);
+    expect(store.getRun(s.runId).status).toBe('cancelled');
+    expect(store.countItems()).toBe(s.inserted);
+  });
+
+  it('fails with ERR_TOO_MANY_REJECTS when maxRejects is exceeded, committed chunks kept', async () => {
+    const input = writeFeed('feed.ndjson', mixedFeed(2000, 10).lines);
+    const err = (await runPipeline({ input, dbPath: t.db, workers: 1, chunkSize: 200, maxRejects: 30 }).catch((e: unknown) => e)) as PipelineFailure;
+    expect(err.code).toBe('ERR_TOO_MANY_REJECTS');
+    expect(err.summary?.status).toBe('failed');
+    expect(err.summary!.rejected).toBeGreaterThan(30);
+    using store = StateStore.open(t.db);
+    expect(store.countItems()).toBe(err.summary!.inserted);
+  });
+
+  it('reports throttled progress and a final event that matches the summary', async () => {
+    const input = writeFeed('feed.ndjson', mixedFeed(1000, 50).lines);
+    const events: number[] = [];
+    const s = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 100, progressIntervalMs: 0, onProgress: (e) => events.push(e.linesRead) });
+    expect(events.length).toBeGreaterThanOrEqual(2);
+    expect(events[events.length - 1]).toBe(s.linesRead);
+    expect([...events].sort((a, b) => a - b)).toEqual(events);
+  });
+
+  it('closes every connection: no WAL file is left behind', async () => {
+    const input = writeFeed('feed.ndjson', mixedFeed(300).lines);
+    await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 50 });
+    expect(existsSync(`${t.db}-wal`)).toBe(false);
+  });
+
+  it('validates options at the boundary with clear messages', async () => {
+    await expect(runPipeline({ input: 'x', workers: 0 })).rejects.toThrow('Expected `workers` to be an integer from 1 to 64, got 0 (number)');
+    await expect(runPipeline({ input: 'x', chunkSize: 1.5 })).rejects.toThrow(/`chunkSize` to be an integer/);
+    await expect(runPipeline({ input: 'x', wokers: 2 } as never)).rejects.toThrow(/Unknown option `wokers`/);
+    await expect(runPipeline({ input: join(t.dir, 'missing.ndjson'), dbPath: t.db })).rejects.toMatchObject({ code: 'ERR_INPUT' });
+    expect(existsSync(t.db)).toBe(false); // nothing is created for an unreadable input
+  });
+});

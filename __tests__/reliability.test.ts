@@ -1,0 +1,153 @@
+import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runPipeline, type PipelineFailure } from '../src/pipeline';
+import { StateStore } from '../src/store';
+import { mixedFeed, itemLine } from './helpers/lines';
+import { tempDir } from './helpers/tmp';
+
+let t: ReturnType<typeof tempDir>;
+beforeEach(() => { t = tempDir('bo-rel-'); });
+afterEach(() => t.cleanup());
+
+function feed(n: number, badEvery = 0, name = 'feed.ndjson'): string {
+  const p = join(t.dir, name);
+  writeFileSync(p, `${mixedFeed(n, badEvery).lines.join('\n')}\n`);
+  return p;
+}
+
+function itemsDump(dbPath: string): unknown[] {
+  const db = new Database(dbPath, { readonly: true });
+  const rows = db.prepare('SELECT item_id, title, scores_json, decision, decision_reason, content_hash FROM intel_items ORDER BY item_id').all();
+  db.close();
+  return rows;
+}
+
+async function failed(p: Promise<unknown>): Promise<PipelineFailure> {
+  const e = await p.then(() => undefined, (err: unknown) => err as PipelineFailure);
+  if (e === undefined) throw new Error('expected the run to fail');
+  return e;
+}
+
+describe('runPipeline({resume})', () => {
+  it('resumes a failed run: skips committed chunks, finishes the same run, same table as a clean ingest', async () => {
+    const input = feed(1000, 37);
+    const err = await failed(runPipeline({
+      input, dbPath: t.db, workers: 2, chunkSize: 100, runId: 'r', maxAttempts: 1,
+      faultInjection: { chunkIndex: 6, kind: 'throw', failAttempts: 1 },
+    }));
+    expect(err.summary?.status).toBe('failed');
+    const committedBefore = err.summary!.chunks;
+    expect(committedBefore).toBe(6); // ordered commits: chunks 0-5 only
+    const resumed = await runPipeline({ input, dbPath: t.db, workers: 2, resume: 'r', chunkSize: 7 /* ignored: the run's own wins */ });
+    expect(resumed).toMatchObject({ runId: 'r', status: 'completed', chunks: 10, chunkSize: 100, resumedChunks: 6, linesRead: 1000 });
+    const clean = join(t.dir, 'clean.sqlite');
+    const once = await runPipeline({ input, dbPath: clean, workers: 1, chunkSize: 100 });
+    expect(itemsDump(t.db)).toEqual(itemsDump(clean));
+    expect({ ...resumed, runId: '', durationMs: 0, itemsPerSecond: 0, resumedChunks: 0, workers: 0 })
+      .toEqual({ ...once, runId: '', durationMs: 0, itemsPerSecond: 0, resumedChunks: 0, workers: 0 });
+    using store = StateStore.open(t.db);
+    expect(store.getRun('r')).toMatchObject({ status: 'completed', linesRead: 1000 });
+    using cleanStore = StateStore.open(clean);
+    expect(store.listRejects('r')).toEqual(cleanStore.listRejects(once.runId));
+    expect(store.listRejects('r')).toHaveLength(27);
+  });
+
+  it('refuses to resume on changed input, and refuses a completed run', async () => {
+    const input = feed(400);
+    await failed(runPipeline({ input, dbPath: t.db, workers: 1, chunkSize: 100, runId: 'r', maxAttempts: 1, faultInjection: { chunkIndex: 2, kind: 'throw' } }));
+    const changed = join(t.dir, 'changed.ndjson');
+    const lines = mixedFeed(400).lines;
+    lines[5] = itemLine('item-6', { title: 'edited' });
+    writeFileSync(changed, `${lines.join('\n')}\n`);
+    const e = await failed(runPipeline({ input: changed, dbPath: t.db, workers: 1, resume: 'r' }));
+    expect(e.code).toBe('ERR_INPUT_CHANGED');
+    expect(e.message).toMatch(/Chunk 0 \(lines 1-100\) no longer matches/);
+    const done = await runPipeline({ input, dbPath: t.db, workers: 1, resume: 'r' });
+    expect(done.status).toBe('completed');
+    await expect(runPipeline({ input, dbPath: t.db, resume: 'r' })).rejects.toThrow(/already completed/);
+    await expect(runPipeline({ input, dbPath: t.db, resume: 'nope' })).rejects.toMatchObject({ code: 'ERR_RUN_NOT_FOUND' });
+  });
+});
+
+describe('contention', () => {
+  /** Another process holds an EXCLUSIVE lock from "go" for `ms`. */
+  function locker(ms: number): { go: () => void; done: Promise<void> } {
+    const script = `
+      const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
+      process.stdin.once('data', () => {
+        const db = new Database(${JSON.stringify(t.db)});
+        db.exec('BEGIN EXCLUSIVE');
+        process.stdout.write('locked\\n');
+        setTimeout(() => { db.exec('COMMIT'); db.close(); process.exit(0); }, ${ms});
+      });`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const locked = new Promise<void>((res) => child.stdout.once('data', () => res()));
+    const done = new Promise<void>((res) => child.on('exit', () => res()));
+    return { go: () => { child.stdin.write('go\n'); }, done: locked.then(() => done) };
+  }
+
+  it('waits for a lock held by another connection and completes', async () => {
+    StateStore.open(t.db).close();
+    const l = locker(800);
+    const input = feed(2000);
+    l.go();
+    await new Promise((r) => setTimeout(r, 200)); // the lock is held before the run starts writing
+    const s = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 500, busyTimeoutMs: 100, maxBusyWaitMs: 20_000 });
+    await l.done;
+    expect(s).toMatchObject({ status: 'completed', inserted: 2000 });
+  });
+
+  it('fails with ERR_DB_BUSY when the lock outlasts maxBusyWaitMs, committed chunks intact', async () => {
+    StateStore.open(t.db).close();
+    const input = feed(2000);
+    const l = locker(4000);
+    let started = false;
+    const run = runPipeline({
+      input, dbPath: t.db, workers: 1, chunkSize: 200, busyTimeoutMs: 50, maxBusyWaitMs: 600, progressIntervalMs: 0,
+      onProgress: (e) => { if (!started && e.chunksDone >= 2) { started = true; l.go(); } },
+    });
+    const e = await failed(run);
+    await l.done;
+    expect(e.code).toBe('ERR_DB_BUSY');
+    expect(e.message).toMatch(/Chunk \d+ \(lines \d+-\d+\): the database stayed locked/);
+    using store = StateStore.open(t.db);
+    expect(store.checkIntegrity()).toEqual([]);
+    const committed = store.chunkTotals(e.summary!.runId);
+    expect(committed.chunks).toBeGreaterThanOrEqual(2);
+    expect(store.countItems()).toBe(committed.inserted);
+    expect(committed.inserted % 200).toBe(0);
+  });
+});
+
+describe('disk full', () => {
+  it('fails with ERR_DB_FULL keeping committed chunks, and the run resumes once space is back', async () => {
+    const input = feed(1000);
+    const e = await failed(runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 100, runId: 'full', faultInjection: { chunkIndex: 4, kind: 'disk-full' } }));
+    expect(e.code).toBe('ERR_DB_FULL');
+    expect(e.message).toMatch(/Chunk 4 \(lines 401-500\): the database or disk is full/);
+    expect(e.summary).toMatchObject({ status: 'failed', chunks: 4, inserted: 400 });
+    const s = await runPipeline({ input, dbPath: t.db, workers: 2, resume: 'full' });
+    expect(s).toMatchObject({ status: 'completed', inserted: 1000, resumedChunks: 4 });
+  });
+});
+
+describe('worker faults', () => {
+  it('replaces a worker that exceeds its resourceLimits and retries the chunk', async () => {
+    const input = feed(300);
+    const s = await runPipeline({
+      input, dbPath: t.db, workers: 2, chunkSize: 100, workerResourceLimits: { maxOldGenerationSizeMb: 48 },
+      faultInjection: { chunkIndex: 1, kind: 'oom' },
+    });
+    expect(s).toMatchObject({ status: 'completed', inserted: 300, chunks: 3 });
+  });
+
+  it('keeps the pool healthy after a thrown error: later chunks of the run still commit', async () => {
+    const input = feed(600);
+    const s = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 100, faultInjection: { chunkIndex: 0, kind: 'throw', failAttempts: 2 } });
+    expect(s).toMatchObject({ status: 'completed', inserted: 600, chunks: 6 });
+    using store = StateStore.open(t.db);
+    expect((store.readTelemetry(s.runId) as { retries: number }).retries).toBe(2);
+  });
+});

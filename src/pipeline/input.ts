@@ -1,0 +1,86 @@
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { InputError, InvalidOptionError, toError } from '../errors';
+import type { PipelineInput } from './types';
+
+export interface OpenedInput {
+  /** Raw bytes, in order. */
+  bytes: AsyncIterable<Uint8Array>;
+  /** Known size in bytes (a plain file), for progress and ETA. */
+  totalBytes: number | undefined;
+  description: string;
+}
+
+/**
+ * Turns any accepted input into a stream of raw bytes. File problems
+ * (missing, unreadable, a directory) are reported here, before a run starts.
+ */
+export function openInput(input: PipelineInput): OpenedInput {
+  if (typeof input === 'string') return openFile(input);
+  if (isReadable(input)) return { bytes: readableBytes(input, 'input stream'), totalBytes: undefined, description: 'stream' };
+  if (isIterable(input)) return { bytes: iterableBytes(input), totalBytes: undefined, description: 'iterable' };
+  throw new InvalidOptionError('Expected `input` to be a file path, a Readable or an iterable of lines, bytes or objects');
+}
+
+function openFile(path: string): OpenedInput {
+  let size: number;
+  let gzip = false;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new Error('not a regular file');
+    size = st.size;
+    const fd = openSync(path, 'r');
+    try {
+      const magic = Buffer.alloc(2);
+      gzip = readSync(fd, magic, 0, 2, 0) === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    const e = toError(err) as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.message;
+    throw new InputError('ERR_INPUT', `Cannot read input ${path}: ${why}`, { cause: e });
+  }
+  // Opened lazily, on first read: a run that fails to start leaves no stream behind.
+  const open = (): NodeJS.ReadableStream => {
+    const file = createReadStream(path, { highWaterMark: 1 << 20 });
+    if (!gzip) return file;
+    const gunzip = createGunzip();
+    file.on('error', (err) => gunzip.destroy(err));
+    return file.pipe(gunzip);
+  };
+  return { bytes: readableBytes(open, path), totalBytes: gzip ? undefined : size, description: path };
+}
+
+async function* readableBytes(source: NodeJS.ReadableStream | (() => NodeJS.ReadableStream), what: string): AsyncGenerator<Uint8Array> {
+  try {
+    const stream = typeof source === 'function' ? source() : source;
+    for await (const piece of stream as AsyncIterable<Uint8Array | string>) {
+      yield typeof piece === 'string' ? Buffer.from(piece) : piece;
+    }
+  } catch (err) {
+    throw new InputError('ERR_INPUT', `Reading ${what} failed: ${toError(err).message}`, { cause: err });
+  }
+}
+
+const NL = Buffer.from('\n');
+
+/** Strings are lines, objects are items (one JSON line each), bytes pass through. */
+async function* iterableBytes(items: AsyncIterable<unknown> | Iterable<unknown>): AsyncGenerator<Uint8Array> {
+  for await (const item of items) {
+    if (item instanceof Uint8Array) yield item;
+    else if (typeof item === 'string') yield Buffer.concat([Buffer.from(item), NL]);
+    else if (item !== null && typeof item === 'object') yield Buffer.from(`${JSON.stringify(item)}\n`);
+    else throw new InputError('ERR_INPUT', `Expected the input iterable to yield strings, bytes or objects, got ${item === null ? 'null' : typeof item}`);
+  }
+}
+
+function isReadable(v: unknown): v is NodeJS.ReadableStream {
+  return v !== null && typeof v === 'object' && typeof (v as { pipe?: unknown }).pipe === 'function'
+    && typeof (v as { on?: unknown }).on === 'function';
+}
+
+function isIterable(v: unknown): v is AsyncIterable<unknown> | Iterable<unknown> {
+  return v !== null && typeof v === 'object'
+    && (typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' || typeof (v as Iterable<unknown>)[Symbol.iterator] === 'function');
+}

@@ -1,0 +1,82 @@
+import { availableParallelism } from 'node:os';
+import { loadConfig, type AppConfig } from '../config';
+import { InvalidOptionError } from '../errors';
+import type { Synchronous } from '../store/types';
+import type { RunPipelineOptions } from './types';
+
+export type ResolvedPipelineOptions = Readonly<
+  Required<Omit<RunPipelineOptions, 'runId' | 'resume' | 'signal' | 'onProgress' | 'workerResourceLimits' | 'faultInjection' | 'maxRejects'>>
+  & Pick<RunPipelineOptions, 'runId' | 'resume' | 'signal' | 'onProgress' | 'workerResourceLimits' | 'faultInjection'>
+  & { maxRejects: number; config: AppConfig; synchronous: Synchronous }
+>;
+
+/** Default lines per chunk: 10k-row transactions measured ~1.6x faster than 1k-row ones on the 2-core machines. */
+export const DEFAULT_CHUNK_SIZE = 10_000;
+
+const KEYS = new Set<string>([
+  'input', 'dbPath', 'config', 'runId', 'runType', 'resume', 'workers', 'chunkSize', 'maxInFlight', 'synchronous',
+  'maxRejects', 'maxLineBytes', 'busyTimeoutMs', 'maxBusyWaitMs', 'maxAttempts', 'signal', 'onProgress',
+  'progressIntervalMs', 'workerResourceLimits', 'faultInjection',
+]);
+
+/** Applies defaults, validates, cross-checks; the result is frozen. */
+export function resolvePipelineOptions(o: RunPipelineOptions): ResolvedPipelineOptions {
+  if (o === null || typeof o !== 'object') throw new InvalidOptionError(`Expected an options object, got ${describe(o)}`);
+  for (const key of Object.keys(o)) {
+    if (!KEYS.has(key)) throw new InvalidOptionError(`Unknown option \`${key}\`; expected one of ${[...KEYS].join(', ')}`);
+  }
+  if (o.input === undefined || o.input === null) throw new InvalidOptionError('Expected `input` (a file path, a Readable or an iterable), got nothing');
+  const config = o.config ?? loadConfig();
+  const workers = int('workers', o.workers ?? Math.min(64, availableParallelism()), 1, 64);
+  const synchronous = (o.synchronous ?? 'NORMAL').toUpperCase();
+  if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
+    throw new InvalidOptionError(`Expected \`synchronous\` to be 'NORMAL' or 'FULL', got ${describe(o.synchronous)}`);
+  }
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new InvalidOptionError(`Expected \`signal\` to be an AbortSignal, got ${describe(o.signal)}`);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new InvalidOptionError(`Expected \`onProgress\` to be a function, got ${describe(o.onProgress)}`);
+  for (const k of ['runId', 'resume', 'dbPath', 'runType'] as const) {
+    const v = o[k];
+    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new InvalidOptionError(`Expected \`${k}\` to be a non-empty string, got ${describe(v)}`);
+  }
+  if (o.runId !== undefined && o.resume !== undefined && o.runId !== o.resume) {
+    throw new InvalidOptionError(`\`runId\` (${o.runId}) and \`resume\` (${o.resume}) name different runs; give only \`resume\``);
+  }
+  return Object.freeze({
+    input: o.input,
+    dbPath: o.dbPath ?? config.dbPath,
+    config,
+    runId: o.runId,
+    runType: o.runType ?? 'batch',
+    resume: o.resume,
+    workers,
+    chunkSize: int('chunkSize', o.chunkSize ?? DEFAULT_CHUNK_SIZE, 1, 1_000_000),
+    maxInFlight: int('maxInFlight', o.maxInFlight ?? 2 * workers, 1, 1024),
+    synchronous,
+    maxRejects: o.maxRejects === undefined ? Number.POSITIVE_INFINITY : int('maxRejects', o.maxRejects, 0, Number.MAX_SAFE_INTEGER),
+    maxLineBytes: int('maxLineBytes', o.maxLineBytes ?? 1_048_576, 64, 256 * 1_048_576),
+    busyTimeoutMs: int('busyTimeoutMs', o.busyTimeoutMs ?? 5000, 0, 3_600_000),
+    maxBusyWaitMs: int('maxBusyWaitMs', o.maxBusyWaitMs ?? 30_000, 0, 3_600_000),
+    maxAttempts: int('maxAttempts', o.maxAttempts ?? 3, 1, 100),
+    signal: o.signal,
+    onProgress: o.onProgress,
+    progressIntervalMs: int('progressIntervalMs', o.progressIntervalMs ?? 500, 0, 3_600_000),
+    workerResourceLimits: o.workerResourceLimits,
+    faultInjection: o.faultInjection,
+  });
+}
+
+function int(name: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new InvalidOptionError(`Expected \`${name}\` to be an integer ${range}, got ${describe(v)}`);
+  }
+  return v;
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return `${JSON.stringify(v)} (string)`;
+  if (typeof v === 'function') return 'a function';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return Array.isArray(v) ? 'an array' : 'an object';
+  return `${String(v)} (${typeof v})`;
+}

@@ -1,0 +1,30 @@
+import { Piscina } from 'piscina';
+import { resolve } from 'node:path';
+import type { ResourceLimits } from 'node:worker_threads';
+import type { WorkerInit } from './protocol';
+
+/**
+ * The compiled worker file. piscina cannot load TypeScript, so even when this
+ * module runs from source (ts-jest) the pool loads `dist/workers/*.js`.
+ */
+export function workerFile(): string {
+  return __filename.endsWith('.ts')
+    ? resolve(__dirname, '../../dist/workers/ingest-worker.js')
+    : resolve(__dirname, '../../workers/ingest-worker.js');
+}
+
+export function createPool(workers: number, init: WorkerInit, resourceLimits: ResourceLimits | undefined, onError: (err: Error) => void): Piscina {
+  const pool = new Piscina({
+    filename: workerFile(),
+    minThreads: workers,
+    maxThreads: workers,
+    // One chunk per thread: a thread's connection does one transaction at a time.
+    concurrentTasksPerWorker: 1,
+    idleTimeout: 60_000,
+    workerData: init,
+    ...(resourceLimits ? { resourceLimits } : {}),
+  });
+  // Errors not tied to a task (e.g. a worker failing to start) would otherwise crash the process.
+  pool.on('error', onError);
+  return pool;
+}

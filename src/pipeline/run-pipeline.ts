@@ -1,0 +1,281 @@
+import pLimit from 'p-limit';
+import type { Piscina } from 'piscina';
+import {
+  BrandOrchestratorError, InputError, InvalidOptionError, TooManyRejectsError, WorkerError, reviveError, toError,
+} from '../errors';
+import { StateStore } from '../store';
+import { withBusyRetry } from '../store/busy';
+import type { ChunkCheckpoint, RunRecord, RunStatus } from '../store/types';
+import { Chunker, type Chunk } from './chunker';
+import { openInput, type OpenedInput } from './input';
+import { resolvePipelineOptions, type ResolvedPipelineOptions } from './options';
+import { createPool } from './pool';
+import { TURN_SLOTS, type ChunkReply, type ChunkTask, type WorkerInit } from './protocol';
+import { RunStats } from './stats';
+import { CommitTurns } from './turns';
+import type { RunPipelineOptions, RunSummary } from './types';
+
+/** Thrown when a run fails; `summary` holds what was committed before it stopped. */
+export type PipelineFailure = BrandOrchestratorError & { summary?: RunSummary };
+
+/**
+ * Ingests an NDJSON feed with a pool of worker threads, one SQLite
+ * transaction per chunk of lines. Resolves with the run's summary when it
+ * completes or is cancelled through `signal`; rejects (with `summary`
+ * attached) when it fails.
+ *
+ * @example
+ * const summary = await runPipeline({ input: 'feed.ndjson', dbPath: './data/bo.sqlite', workers: 2 });
+ * console.log(summary.inserted, summary.itemsPerSecond);
+ */
+export async function runPipeline(options: RunPipelineOptions): Promise<RunSummary> {
+  const opts = resolvePipelineOptions(options);
+  const input = openInput(opts.input);
+  const store = StateStore.open(opts.dbPath, { synchronous: opts.synchronous, busyTimeoutMs: opts.busyTimeoutMs });
+  let scheduler: Scheduler;
+  try {
+    const prep = withBusyRetry(() => store.transaction(() => prepareRun(store, opts)), opts.maxBusyWaitMs, 'Starting the run');
+    scheduler = new Scheduler(opts, store, input, prep);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  return scheduler.run();
+}
+
+interface PreparedRun {
+  run: RunRecord;
+  chunkSize: number;
+  committed: Map<number, ChunkCheckpoint>;
+}
+
+function prepareRun(store: StateStore, opts: ResolvedPipelineOptions): PreparedRun {
+  if (opts.resume === undefined) {
+    const run = store.startRun({ runId: opts.runId, runType: opts.runType, settings: settingsSnapshot(opts, opts.chunkSize) });
+    return { run, chunkSize: opts.chunkSize, committed: new Map() };
+  }
+  const previous = store.getRun(opts.resume);
+  if (previous.status === 'completed') {
+    throw new InvalidOptionError(`Run ${opts.resume} already completed; there is nothing to resume`);
+  }
+  // The chunk boundaries must match the original run's, so its chunk size wins.
+  const chunkSize = typeof previous.settings.chunkSize === 'number' ? previous.settings.chunkSize : opts.chunkSize;
+  const committed = new Map(store.listChunks(opts.resume).map((c) => [c.chunkIndex, c]));
+  return { run: store.reopenRun(opts.resume), chunkSize, committed };
+}
+
+function settingsSnapshot(opts: ResolvedPipelineOptions, chunkSize: number): Record<string, unknown> {
+  return {
+    chunkSize, workers: opts.workers, maxInFlight: opts.maxInFlight, synchronous: opts.synchronous,
+    maxRejects: Number.isFinite(opts.maxRejects) ? opts.maxRejects : null, maxLineBytes: opts.maxLineBytes,
+    input: typeof opts.input === 'string' ? opts.input : null,
+  };
+}
+
+/** The final run-row write waits at least this long for a lock. */
+const FINISH_BUSY_WAIT_MS = 30_000;
+
+class Scheduler {
+  readonly #opts: ResolvedPipelineOptions;
+  readonly #store: StateStore;
+  readonly #input: OpenedInput;
+  readonly #prep: PreparedRun;
+  readonly #stats = new RunStats();
+  readonly #turns = new CommitTurns(new SharedArrayBuffer(TURN_SLOTS * 4));
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #limit: ReturnType<typeof pLimit>;
+  #pool: Piscina | undefined;
+  #nextTurn = 0;
+  #chunksSeen = 0;
+  #resumedChunks = 0;
+  #failure: Error | undefined;
+  #cancelled = false;
+  #lastProgress = 0;
+
+  constructor(opts: ResolvedPipelineOptions, store: StateStore, input: OpenedInput, prep: PreparedRun) {
+    this.#opts = opts;
+    this.#store = store;
+    this.#input = input;
+    this.#prep = prep;
+    this.#limit = pLimit(opts.workers);
+  }
+
+  get #stopping(): boolean {
+    return this.#failure !== undefined || this.#cancelled;
+  }
+
+  async run(): Promise<RunSummary> {
+    const runId = this.#prep.run.runId;
+    const onAbort = () => { this.#cancelled = true; };
+    this.#opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (this.#opts.signal?.aborted) this.#cancelled = true;
+    const heartbeat = setInterval(() => this.#beat(), 5000);
+    heartbeat.unref();
+    try {
+      this.#pool = createPool(this.#opts.workers, this.#workerInit(), this.#opts.workerResourceLimits, (err) => this.#fail(err));
+      await this.#readAndDispatch();
+    } catch (err) {
+      this.#fail(err);
+    } finally {
+      await Promise.allSettled([...this.#inFlight]);
+      clearInterval(heartbeat);
+      this.#opts.signal?.removeEventListener('abort', onAbort);
+      // Workers' connections close with their threads; then fold the WAL back.
+      await this.#pool?.destroy();
+    }
+    return this.#finish(runId);
+  }
+
+  #workerInit(): WorkerInit {
+    const o = this.#opts;
+    return {
+      dbPath: o.dbPath, synchronous: o.synchronous, busyTimeoutMs: o.busyTimeoutMs, maxBusyWaitMs: o.maxBusyWaitMs,
+      maxLineBytes: o.maxLineBytes, config: o.config, turns: this.#turns.buffer, faults: o.faultInjection,
+    };
+  }
+
+  async #readAndDispatch(): Promise<void> {
+    const chunker = new Chunker(this.#prep.chunkSize, this.#opts.maxLineBytes);
+    for await (const piece of this.#input.bytes) {
+      for (const chunk of chunker.push(piece)) {
+        await this.#dispatch(chunk);
+        if (this.#stopping) return;
+      }
+    }
+    const last = chunker.end();
+    if (last !== undefined) await this.#dispatch(last);
+    const beyond = [...this.#prep.committed.keys()].filter((i) => i >= this.#chunksSeen);
+    if (!this.#stopping && beyond.length > 0) {
+      throw new InputError('ERR_INPUT_CHANGED', `The input is shorter than when run ${this.#prep.run.runId} committed chunk ${beyond[0]}; refusing to mix data`);
+    }
+  }
+
+  async #dispatch(chunk: Chunk): Promise<void> {
+    this.#chunksSeen = chunk.meta.chunkIndex + 1;
+    if (this.#stopping) return;
+    const done = this.#prep.committed.get(chunk.meta.chunkIndex);
+    if (done !== undefined) {
+      this.#skipCommitted(chunk, done);
+      return;
+    }
+    while (this.#inFlight.size >= this.#opts.maxInFlight) await Promise.race(this.#inFlight);
+    if (this.#stopping) return;
+    const turn = this.#nextTurn++;
+    const p: Promise<void> = this.#limit(() => this.#runChunk(chunk, turn)).then(
+      () => { this.#inFlight.delete(p); },
+      (err: unknown) => { this.#inFlight.delete(p); this.#fail(err, turn); },
+    );
+    this.#inFlight.add(p);
+  }
+
+  #skipCommitted(chunk: Chunk, done: ChunkCheckpoint): void {
+    const m = chunk.meta;
+    if (done.checksum !== m.checksum || done.firstLineNo !== m.firstLineNo || done.lineCount !== m.lineCount) {
+      throw new InputError('ERR_INPUT_CHANGED',
+        `Chunk ${m.chunkIndex} (lines ${m.firstLineNo}-${m.firstLineNo + m.lineCount - 1}) no longer matches what run ${this.#prep.run.runId} committed: the input changed; refusing to mix data`);
+    }
+    this.#stats.addCommitted(done);
+    this.#resumedChunks++;
+  }
+
+  async #runChunk(chunk: Chunk, turn: number): Promise<void> {
+    if (this.#stopping) return; // cancelled while queued: never sent to a worker
+    const pool = this.#pool as Piscina;
+    const started = performance.now();
+    for (let attempt = 1; ; attempt++) {
+      // The transfer detaches the buffer, so keep a copy while a retry is possible.
+      const last = attempt >= this.#opts.maxAttempts;
+      const bytes = last ? chunk.bytes : chunk.bytes.slice(0);
+      const task: ChunkTask = { runId: this.#prep.run.runId, meta: chunk.meta, turn, attempt, bytes };
+      let reply: ChunkReply;
+      try {
+        reply = (await pool.run(task, { transferList: [bytes] })) as ChunkReply;
+      } catch (err) {
+        if (this.#failure !== undefined) {
+          this.#turns.abort(turn); // not retried: later chunks must not wait for this one
+          return;
+        }
+        if (!last) { this.#stats.retries++; continue; }
+        const m = chunk.meta;
+        throw new WorkerError(`Chunk ${m.chunkIndex} (lines ${m.firstLineNo}-${m.firstLineNo + m.lineCount - 1}) failed after ${attempt} attempts: ${toError(err).message}`, { cause: err });
+      }
+      if (!reply.ok) throw reviveError(reply.error);
+      if (reply.stats.outcome !== 'aborted') this.#onChunkDone(reply, chunk, started, turn);
+      return;
+    }
+  }
+
+  #onChunkDone(reply: ChunkReply & { ok: true }, chunk: Chunk, started: number, turn: number): void {
+    this.#stats.addChunk(reply.stats, chunk.meta.byteEnd - chunk.meta.byteStart, performance.now() - started);
+    if (this.#stats.rejected > this.#opts.maxRejects) {
+      this.#fail(new TooManyRejectsError(`${this.#stats.rejected} lines were rejected, more than maxRejects (${this.#opts.maxRejects}); see the run's rejects`), turn + 1);
+    }
+    this.#emitProgress(false);
+  }
+
+  #emitProgress(force: boolean): void {
+    const cb = this.#opts.onProgress;
+    if (cb === undefined) return;
+    const now = performance.now();
+    if (!force && now - this.#lastProgress < this.#opts.progressIntervalMs) return;
+    this.#lastProgress = now;
+    cb(this.#stats.progress(this.#input.totalBytes));
+  }
+
+  /** Fails the run; chunks from `turn` on give up without committing (all when unknown). */
+  #fail(err: unknown, turn = 0): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = toError(err);
+    this.#turns.abort(turn);
+  }
+
+  #beat(): void {
+    try {
+      this.#store.heartbeat(this.#prep.run.runId);
+    } catch {
+      // A busy database only delays the heartbeat; the next one retries.
+    }
+  }
+
+  #finish(runId: string): RunSummary {
+    const status: RunStatus = this.#failure ? 'failed' : this.#cancelled ? 'cancelled' : 'completed';
+    try {
+      const totals = this.#store.chunkTotals(runId);
+      const durationMs = Math.round(this.#stats.elapsedMs);
+      const summary: RunSummary = {
+        runId, status, ...totals, durationMs,
+        itemsPerSecond: durationMs > 0 ? Math.round(((totals.linesRead - totals.blankLines) * 1000) / durationMs) : 0,
+        workers: this.#opts.workers, chunkSize: this.#prep.chunkSize, resumedChunks: this.#resumedChunks,
+      };
+      this.#emitProgress(true);
+      const notes = this.#failure ? `${codeOf(this.#failure)}: ${this.#failure.message}` : null;
+      const telemetry = this.#stats.telemetry({
+        poolUtilization: this.#pool?.utilization ?? null, workerThreads: this.#opts.workers, chunkSize: this.#prep.chunkSize,
+      });
+      // The run's last write waits longer than a chunk would; if the database
+      // stays locked even so, the run is left `running` (stale, resumable).
+      try {
+        withBusyRetry(() => this.#store.transaction(() => {
+          this.#store.writeTelemetry(runId, telemetry);
+          this.#store.finishRun(runId, status, notes, totals);
+        }), Math.max(this.#opts.maxBusyWaitMs, FINISH_BUSY_WAIT_MS), `Finishing run ${runId}`);
+      } catch (err) {
+        if (this.#failure === undefined) throw err;
+      }
+      this.#store.checkpoint('TRUNCATE');
+      if (this.#failure) throw Object.assign(asTyped(this.#failure), { summary });
+      return summary;
+    } finally {
+      this.#store.close();
+    }
+  }
+}
+
+function codeOf(e: Error): string {
+  const c = (e as { code?: unknown }).code;
+  return typeof c === 'string' ? c : 'ERR_INTERNAL';
+}
+
+function asTyped(e: Error): BrandOrchestratorError {
+  return e instanceof BrandOrchestratorError ? e : new BrandOrchestratorError('ERR_INTERNAL', e.message, { cause: e });
+}

@@ -1,0 +1,88 @@
+import type { ChunkStats } from './protocol';
+import type { ProgressEvent } from './types';
+
+interface WorkerTotals {
+  chunks: number;
+  lines: number;
+  parseMs: number;
+  lockWaitMs: number;
+  writeMs: number;
+}
+
+/** Aggregates per-chunk stats from the workers into progress and telemetry. */
+export class RunStats {
+  linesRead = 0;
+  blankLines = 0;
+  inserted = 0;
+  updated = 0;
+  unchanged = 0;
+  rejected = 0;
+  chunksDone = 0;
+  bytesDone = 0;
+  retries = 0;
+  readonly #started = performance.now();
+  readonly #latencies: number[] = [];
+  readonly #perWorker = new Map<number, WorkerTotals>();
+
+  /** Counts of chunks a resumed run had already committed. */
+  addCommitted(c: { lineCount: number; blankLines: number; inserted: number; updated: number; unchanged: number; rejected: number; byteStart: number; byteEnd: number }): void {
+    this.linesRead += c.lineCount;
+    this.blankLines += c.blankLines;
+    this.inserted += c.inserted;
+    this.updated += c.updated;
+    this.unchanged += c.unchanged;
+    this.rejected += c.rejected;
+    this.chunksDone++;
+    this.bytesDone += c.byteEnd - c.byteStart;
+  }
+
+  addChunk(s: ChunkStats, bytes: number, latencyMs: number): void {
+    this.addCommitted({ ...s, byteStart: 0, byteEnd: bytes });
+    this.#latencies.push(latencyMs);
+    const w = this.#perWorker.get(s.threadId) ?? { chunks: 0, lines: 0, parseMs: 0, lockWaitMs: 0, writeMs: 0 };
+    w.chunks++;
+    w.lines += s.lineCount;
+    w.parseMs += s.parseMs;
+    w.lockWaitMs += s.lockWaitMs;
+    w.writeMs += s.writeMs;
+    this.#perWorker.set(s.threadId, w);
+  }
+
+  get elapsedMs(): number {
+    return performance.now() - this.#started;
+  }
+
+  get itemsPerSecond(): number {
+    const ms = this.elapsedMs;
+    return ms > 0 ? ((this.linesRead - this.blankLines) * 1000) / ms : 0;
+  }
+
+  progress(totalBytes: number | undefined): ProgressEvent {
+    return {
+      linesRead: this.linesRead, blankLines: this.blankLines, inserted: this.inserted, updated: this.updated,
+      unchanged: this.unchanged, rejected: this.rejected, chunksDone: this.chunksDone, bytesDone: this.bytesDone,
+      totalBytes, elapsedMs: Math.round(this.elapsedMs), itemsPerSecond: Math.round(this.itemsPerSecond),
+    };
+  }
+
+  telemetry(extra: Record<string, unknown>): Record<string, unknown> {
+    const sorted = [...this.#latencies].sort((a, b) => a - b);
+    const pct = (p: number) => (sorted.length === 0 ? 0 : round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0));
+    const workers: Record<string, WorkerTotals> = {};
+    for (const [id, w] of this.#perWorker) {
+      workers[`thread-${id}`] = { ...w, parseMs: round(w.parseMs), lockWaitMs: round(w.lockWaitMs), writeMs: round(w.writeMs) };
+    }
+    return {
+      ...extra,
+      elapsedMs: round(this.elapsedMs),
+      itemsPerSecond: round(this.itemsPerSecond),
+      retries: this.retries,
+      chunkLatencyMs: { count: sorted.length, p50: pct(0.5), p95: pct(0.95), max: round(sorted[sorted.length - 1] ?? 0) },
+      workers,
+    };
+  }
+}
+
+function round(v: number): number {
+  return Math.round(v * 10) / 10;
+}

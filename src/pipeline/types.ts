@@ -1,0 +1,92 @@
+import type { ResourceLimits } from 'node:worker_threads';
+import type { AppConfig } from '../config';
+import type { RunStatus, Synchronous } from '../store/types';
+import type { FaultInjection } from './protocol';
+
+/**
+ * What to ingest: a file path (gzip detected by its magic bytes), a Node
+ * Readable (e.g. `process.stdin`), or an (async) iterable of raw byte chunks
+ * (`Uint8Array`), of lines (`string`), or of item objects (serialised with
+ * `JSON.stringify`, one per line).
+ */
+export type PipelineInput =
+  | string
+  | NodeJS.ReadableStream
+  | AsyncIterable<Uint8Array | string | object>
+  | Iterable<Uint8Array | string | object>;
+
+export interface ProgressEvent {
+  linesRead: number;
+  blankLines: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  chunksDone: number;
+  /** Input bytes of the committed chunks. */
+  bytesDone: number;
+  /** Size of the input file when known (plain files only), for an ETA. */
+  totalBytes: number | undefined;
+  elapsedMs: number;
+  /** Non-blank lines handled per second since the start. */
+  itemsPerSecond: number;
+}
+
+export interface RunPipelineOptions {
+  input: PipelineInput;
+  /** @defaultValue `config.dbPath` */
+  dbPath?: string;
+  /** @defaultValue `loadConfig()` */
+  config?: AppConfig;
+  /** @defaultValue a generated UUID */
+  runId?: string;
+  /** @defaultValue `'batch'` */
+  runType?: string;
+  /** Resume this run: skip its committed chunks, process the rest, finish it. */
+  resume?: string;
+  /** Worker threads, 1 to 64. @defaultValue `os.availableParallelism()` */
+  workers?: number;
+  /** Lines per chunk (one transaction each). @defaultValue 10000 */
+  chunkSize?: number;
+  /** Chunks held in memory at once (in workers plus ready to go). @defaultValue `2 * workers` */
+  maxInFlight?: number;
+  /** @defaultValue `'NORMAL'` */
+  synchronous?: Synchronous;
+  /** Fail the run once more than this many lines were rejected. @defaultValue unlimited */
+  maxRejects?: number;
+  /** @defaultValue 1048576 (1 MiB) */
+  maxLineBytes?: number;
+  /** Per-statement SQLite busy timeout. @defaultValue 5000 */
+  busyTimeoutMs?: number;
+  /** Longest a chunk waits for the write lock (with backoff) before the run fails with `ERR_DB_BUSY`. @defaultValue 30000 */
+  maxBusyWaitMs?: number;
+  /** Attempts per chunk when a worker throws or dies. @defaultValue 3 */
+  maxAttempts?: number;
+  /** Stops dispatching; in-flight chunks finish; resolves with status `cancelled`. */
+  signal?: AbortSignal;
+  onProgress?: (event: ProgressEvent) => void;
+  /** @defaultValue 500 */
+  progressIntervalMs?: number;
+  /** Limits for each worker thread (a worker that exceeds them is replaced and its chunk retried). */
+  workerResourceLimits?: ResourceLimits;
+  /** @internal Test-only fault injection. */
+  faultInjection?: FaultInjection;
+}
+
+export interface RunSummary {
+  runId: string;
+  status: RunStatus;
+  linesRead: number;
+  blankLines: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  chunks: number;
+  durationMs: number;
+  itemsPerSecond: number;
+  workers: number;
+  chunkSize: number;
+  /** Chunks skipped because a resumed run had committed them. */
+  resumedChunks: number;
+}

@@ -1,0 +1,93 @@
+/**
+ * Piscina worker: parses, validates, scores and gates one chunk of raw NDJSON
+ * lines, then commits it (items, rejects, checkpoint) in one BEGIN IMMEDIATE
+ * transaction on this thread's own SQLite connection.
+ */
+import { workerData } from 'piscina';
+import { threadId } from 'node:worker_threads';
+import { fromSqliteError, serializeError } from '../src/errors';
+import { parseIntelLine } from '../src/domain';
+import type { IntelRow, Reject } from '../src/domain/types';
+import { StateStore } from '../src/store';
+import { withBusyRetry } from '../src/store/busy';
+import type { ChunkReply, ChunkStats, ChunkTask, WorkerInit } from '../src/pipeline/protocol';
+import { CommitTurns } from '../src/pipeline/turns';
+import { splitChunk } from '../src/pipeline/lines';
+import { injectFault } from './faults';
+
+const init = workerData as WorkerInit;
+const turns = new CommitTurns(init.turns);
+let store: StateStore | undefined;
+
+/** This thread's connection, opened on first use and kept for every task. */
+function getStore(): StateStore {
+  store ??= StateStore.open(init.dbPath, { synchronous: init.synchronous, busyTimeoutMs: init.busyTimeoutMs });
+  return store;
+}
+
+export default function ingestChunk(task: ChunkTask): ChunkReply {
+  try {
+    return { ok: true, stats: processChunk(task) };
+  } catch (err) {
+    // A lock timeout or a full disk is final for this chunk: retrying on
+    // another thread cannot help. Anything else is thrown so the scheduler
+    // retries the chunk.
+    const code = (err as { code?: unknown } | null)?.code;
+    if (code === 'ERR_DB_BUSY' || code === 'SQLITE_FULL') {
+      const m = task.meta;
+      return { ok: false, error: serializeError(fromSqliteError(err, `Chunk ${m.chunkIndex} (lines ${m.firstLineNo}-${m.firstLineNo + m.lineCount - 1})`)) };
+    }
+    throw err;
+  }
+}
+
+function processChunk(task: ChunkTask): ChunkStats {
+  const s = getStore();
+  const { meta } = task;
+  const stats: ChunkStats = {
+    chunkIndex: meta.chunkIndex, outcome: 'committed', lineCount: meta.lineCount, blankLines: 0, inserted: 0,
+    updated: 0, unchanged: 0, rejected: 0, threadId, parseMs: 0, lockWaitMs: 0, writeMs: 0,
+  };
+  const done = s.getChunk(task.runId, meta.chunkIndex);
+  if (done !== undefined) {
+    // A retry after the chunk committed (the worker died before replying).
+    turns.advanceFrom(task.turn);
+    return { ...stats, ...pickCounts(done), outcome: 'already' };
+  }
+  injectFault(init.faults, task, 'before-parse', s);
+
+  const t0 = performance.now();
+  const rows: IntelRow[] = [];
+  const rejects: Reject[] = [];
+  let blankLines = 0;
+  for (const line of splitChunk(new Uint8Array(task.bytes), meta.firstLineNo, init.maxLineBytes)) {
+    if (line.kind === 'blank') blankLines++;
+    else if (line.kind === 'reject') rejects.push(line.reject);
+    else {
+      const r = parseIntelLine(line.text, line.lineNo, init.config, init.maxLineBytes);
+      if (r.ok) rows.push(r.row);
+      else rejects.push(r.reject);
+    }
+  }
+  const t1 = performance.now();
+  stats.parseMs = t1 - t0;
+
+  if (!turns.waitFor(task.turn)) return { ...stats, outcome: 'aborted' };
+  let locked = 0;
+  const cp = withBusyRetry(
+    () => s.commitChunk(task.runId, { meta, rows, rejects, blankLines }, {
+      onLocked: () => { locked = performance.now(); },
+      beforeCommit: () => injectFault(init.faults, task, 'in-transaction', s),
+    }),
+    init.maxBusyWaitMs,
+    `Chunk ${meta.chunkIndex} (lines ${meta.firstLineNo}-${meta.firstLineNo + meta.lineCount - 1})`,
+  );
+  turns.advanceFrom(task.turn);
+  stats.lockWaitMs = locked - t1; // waiting for the chunk's turn, then for SQLite's write lock
+  stats.writeMs = performance.now() - locked;
+  return { ...stats, ...pickCounts(cp) };
+}
+
+function pickCounts(c: { blankLines: number; inserted: number; updated: number; unchanged: number; rejected: number }) {
+  return { blankLines: c.blankLines, inserted: c.inserted, updated: c.updated, unchanged: c.unchanged, rejected: c.rejected };
+}
