@@ -149,28 +149,33 @@ const dictCache = new WeakMap<AppConfig, ConfigDict>();
 export function asDict(config: AppConfig): ConfigDict {
   let dict = dictCache.get(config);
   if (dict === undefined) {
-    dict = deepFreeze({
-      db_path: config.dbPath,
-      artifacts_dir: config.artifactsDir,
-      log_level: config.logLevel,
-      brand: {
-        pillars: [...config.brand.pillars],
-        forbidden_tactics: [...config.brand.forbiddenTactics],
-        always_cover_triggers: [...config.brand.alwaysCoverTriggers],
-      },
-      weights: { ...config.weights },
-      thresholds: {
-        must_cover: config.thresholds.mustCover,
-        optional: config.thresholds.optional,
-        watch: config.thresholds.watch,
-        min_confidence_promote: config.thresholds.minConfidencePromote,
-        min_confidence_monitor: config.thresholds.minConfidenceMonitor,
-      },
-      source_policy: { tier_a_domains: [...config.sourcePolicy.tierADomains] },
-    });
+    dict = buildDict(config);
     dictCache.set(config, dict);
   }
   return dict;
+}
+
+/** The uncached work behind {@link asDict} (exported for the benchmark that compares the two). */
+export function buildDict(config: AppConfig): ConfigDict {
+  return deepFreeze({
+    db_path: config.dbPath,
+    artifacts_dir: config.artifactsDir,
+    log_level: config.logLevel,
+    brand: {
+      pillars: [...config.brand.pillars],
+      forbidden_tactics: [...config.brand.forbiddenTactics],
+      always_cover_triggers: [...config.brand.alwaysCoverTriggers],
+    },
+    weights: { ...config.weights },
+    thresholds: {
+      must_cover: config.thresholds.mustCover,
+      optional: config.thresholds.optional,
+      watch: config.thresholds.watch,
+      min_confidence_promote: config.thresholds.minConfidencePromote,
+      min_confidence_monitor: config.thresholds.minConfidenceMonitor,
+    },
+    source_policy: { tier_a_domains: [...config.sourcePolicy.tierADomains] },
+  });
 }
 
 function checkLevel(level: string, source: string, raw: string): void {

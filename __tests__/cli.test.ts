@@ -1,0 +1,164 @@
+import Database from 'better-sqlite3';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { writeFileSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SCHEMA_VERSION } from '../src/store';
+import { mixedFeed } from './helpers/lines';
+import { tempDir } from './helpers/tmp';
+
+const CLI = resolve(__dirname, '../dist/src/cli/main.js');
+let t: ReturnType<typeof tempDir>;
+beforeEach(() => { t = tempDir('bo-cli-'); });
+afterEach(() => t.cleanup());
+
+function cli(args: string[], input?: string): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8', input, cwd: t.dir, env: { ...process.env, BRAND_ORCH_DB_PATH: join(t.dir, 'env.sqlite') }, timeout: 60_000,
+  });
+}
+
+function feedFile(n: number, badEvery = 0): string {
+  const p = join(t.dir, 'feed.ndjson');
+  writeFileSync(p, `${mixedFeed(n, badEvery).lines.join('\n')}\n`);
+  return p;
+}
+
+describe('brand-orchestrator ingest', () => {
+  it('--json prints only the summary, whose counts match the database', () => {
+    const r = cli(['ingest', feedFile(500, 50), '--db', t.db, '--workers', '2', '--chunk-size', '100', '--json', '--run-id', 'r1']);
+    expect(r.status).toBe(0);
+    const summary = JSON.parse(r.stdout) as Record<string, number | string>;
+    expect(summary).toMatchObject({ runId: 'r1', status: 'completed', linesRead: 500, inserted: 490, rejected: 10, chunks: 5 });
+    const db = new Database(t.db, { readonly: true });
+    expect(db.prepare("SELECT count(*) FROM intel_items WHERE run_id = 'r1'").pluck().get()).toBe(490);
+    expect(db.prepare("SELECT count(*) FROM run_rejects WHERE run_id = 'r1'").pluck().get()).toBe(10);
+    expect(db.prepare("SELECT run_type FROM runs WHERE run_id = 'r1'").pluck().get()).toBe('nightly');
+    db.close();
+  });
+
+  it('reads stdin with -, uses BRAND_ORCH_DB_PATH, and writes --rejects', () => {
+    const rejects = join(t.dir, 'rejects.ndjson');
+    const r = cli(['ingest', '-', '--json', '--rejects', rejects], mixedFeed(100, 25).lines.join('\n'));
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ linesRead: 100, inserted: 96, rejected: 4 });
+    const lines = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line_no: number; code: string });
+    expect(lines.map((l) => l.line_no)).toEqual([25, 50, 75, 100]);
+    expect(new Database(join(t.dir, 'env.sqlite'), { readonly: true }).prepare('SELECT count(*) FROM intel_items').pluck().get()).toBe(96);
+  });
+
+  it('exits 1 when --max-rejects is exceeded, printing the error', () => {
+    const r = cli(['ingest', feedFile(400, 10), '--db', t.db, '--workers', '1', '--chunk-size', '100', '--max-rejects', '5']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/ERR_TOO_MANY_REJECTS/);
+  });
+
+  it('exits 2 with a one-line message for usage and setup errors', () => {
+    const unknownFlag = cli(['ingest', 'x', '--wrkers', '2']);
+    expect(unknownFlag.status).toBe(2);
+    expect(unknownFlag.stderr).toMatch(/unknown option '--wrkers'/);
+    const missing = cli(['ingest', join(t.dir, 'nope.ndjson'), '--db', t.db]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toMatch(/ERR_INPUT: Cannot read input .*nope\.ndjson: no such file/);
+    const db = new Database(t.db);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 5}`);
+    db.close();
+    const tooNew = cli(['ingest', feedFile(10), '--db', t.db]);
+    expect(tooNew.status).toBe(2);
+    expect(tooNew.stderr).toMatch(/ERR_SCHEMA_TOO_NEW/);
+    expect(tooNew.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(cli(['ingest', 'x', '--workers', 'two']).status).toBe(2);
+  });
+
+  it('on SIGINT finishes in-flight chunks, marks the run cancelled and exits 130', async () => {
+    const gen = cli(['generate', '--count', '60000', '--seed', '3', '-o', join(t.dir, 'big.ndjson')]);
+    expect(gen.status).toBe(0);
+    const child = spawn(process.execPath, [CLI, 'ingest', join(t.dir, 'big.ndjson'), '--db', t.db, '--workers', '1', '--chunk-size', '500', '--run-id', 'sig', '--quiet'], { cwd: t.dir });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    // Wait until at least one chunk is committed, then interrupt.
+    for (let i = 0; i < 600; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      try {
+        const db = new Database(t.db, { readonly: true, fileMustExist: true });
+        const n = db.prepare("SELECT count(*) FROM run_chunks WHERE run_id = 'sig'").pluck().get() as number;
+        db.close();
+        if (n > 0) break;
+      } catch { /* not created yet */ }
+    }
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/cancelled/);
+    const db = new Database(t.db, { readonly: true });
+    const run = db.prepare("SELECT status, lines_read FROM runs WHERE run_id = 'sig'").get() as { status: string; lines_read: number };
+    expect(run.status).toBe('cancelled');
+    expect(run.lines_read % 500).toBe(0);
+    expect(run.lines_read).toBeLessThan(60000);
+    expect(db.prepare('SELECT count(*) FROM intel_items').pluck().get())
+      .toBe(db.prepare("SELECT sum(inserted) FROM run_chunks WHERE run_id = 'sig'").pluck().get());
+    db.close();
+  });
+});
+
+describe('brand-orchestrator runs / items / rejects', () => {
+  it('lists runs, shows one with telemetry, and exports items that re-ingest as all unchanged', () => {
+    expect(cli(['ingest', feedFile(300, 100), '--db', t.db, '--run-id', 'first', '--quiet']).status).toBe(0);
+    const list = cli(['runs', '--db', t.db]);
+    expect(list.status).toBe(0);
+    expect(list.stdout).toMatch(/first\s+nightly\s+completed/);
+    const show = JSON.parse(cli(['runs', 'show', 'first', '--db', t.db, '--json']).stdout) as { telemetry: { workers: object }; inserted: number };
+    expect(show.inserted).toBe(297);
+    expect(show.telemetry.workers).toBeDefined();
+    const exported = cli(['items', '--run', 'first', '--db', t.db]);
+    expect(exported.status).toBe(0);
+    expect(exported.stdout.trim().split('\n')).toHaveLength(297);
+    const again = cli(['ingest', '-', '--db', t.db, '--json'], exported.stdout);
+    expect(JSON.parse(again.stdout)).toMatchObject({ inserted: 0, updated: 0, unchanged: 297, rejected: 0 });
+    const rejects = cli(['rejects', '--run', 'first', '--db', t.db]);
+    expect(rejects.stdout).toMatch(/100\s+(not_an_object|invalid_json)/);
+    const one = JSON.parse(cli(['items', 'get', 'item-1', '--db', t.db]).stdout) as { itemId: string };
+    expect(one.itemId).toBe('item-1');
+    expect(cli(['items', 'get', 'nope', '--db', t.db]).status).toBe(1);
+    expect(cli(['runs', 'show', 'nope', '--db', t.db]).status).toBe(2);
+  });
+});
+
+describe('brand-orchestrator verify', () => {
+  it('passes on a good database and exits 1 on a broken one', () => {
+    expect(cli(['ingest', feedFile(200), '--db', t.db, '--run-id', 'v', '--quiet']).status).toBe(0);
+    const ok = cli(['verify', '--db', t.db]);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/^ok/);
+    const db = new Database(t.db);
+    db.prepare("UPDATE runs SET inserted = inserted - 1 WHERE run_id = 'v'").run();
+    db.pragma('foreign_keys = OFF');
+    db.prepare("UPDATE intel_items SET run_id = 'ghost' WHERE item_id = 'item-1'").run();
+    db.close();
+    const bad = cli(['verify', '--db', t.db]);
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toMatch(/lines_read 200 != /);
+    expect(bad.stdout).toMatch(/inserted is 199 on the run but 200/);
+    expect(bad.stdout).toMatch(/foreign key: intel_items/);
+  });
+});
+
+describe('brand-orchestrator --help / --version / generate', () => {
+  it('prints help for every command and the version', () => {
+    for (const cmd of [[], ['ingest'], ['runs'], ['items'], ['rejects'], ['verify'], ['generate'], ['demo']]) {
+      const r = cli([...cmd, '--help']);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/Usage: brand-orchestrator/);
+    }
+    const v = cli(['--version']);
+    expect(v.stdout.trim()).toBe((JSON.parse(readFileSync(resolve(__dirname, '../package.json'), 'utf8')) as { version: string }).version);
+  });
+
+  it('generates the same feed for the same seed', () => {
+    const a = cli(['generate', '--count', '50', '--seed', '7']).stdout;
+    expect(a.trim().split('\n')).toHaveLength(50);
+    expect(cli(['generate', '--count', '50', '--seed', '7']).stdout).toBe(a);
+    expect(cli(['generate', '--count', '50', '--seed', '8']).stdout).not.toBe(a);
+    expect(cli(['generate', '--count', '5', '--bad-ratio', '2']).status).toBe(2);
+  });
+});
