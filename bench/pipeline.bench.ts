@@ -1,0 +1,121 @@
+/**
+ * Pipeline benchmark (plain node on the build output):
+ *   npm run build && node dist/bench/pipeline.bench.js [--lines 200000] [--iterations 3] [--quick]
+ * Measures, in one run on the same data and pragmas: the single-thread
+ * reference loop, the SQLite-only ceiling, runPipeline with 1/2/4 workers, and
+ * a second ingest of the same file (all unchanged). Prints items/s and ratios.
+ */
+import { Bench } from 'tinybench';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { loadConfig } from '../src/config';
+import { parseIntelLine } from '../src/domain';
+import type { IntelRow } from '../src/domain/types';
+import { writeFeed } from '../src/gen/generate';
+import { runPipeline } from '../src/pipeline';
+import { StateStore } from '../src/store';
+import { parseArgs } from 'node:util';
+import { writeResults, type BenchResult } from './lib/results';
+
+const { values: args } = parseArgs({
+  options: {
+    lines: { type: 'string' }, iterations: { type: 'string' }, quick: { type: 'boolean', default: false },
+    workers: { type: 'string' },
+  },
+});
+const LINES = Number(args.lines ?? (args.quick ? 20_000 : 200_000));
+const ITERATIONS = Number(args.iterations ?? (args.quick ? 1 : 3));
+const WORKERS = (args.workers ?? '1,2,4').split(',').map(Number);
+const TX_ROWS = 10_000;
+const config = loadConfig();
+
+async function main(): Promise<void> {
+  const dataDir = resolve(__dirname, '../../bench/.data');
+  mkdirSync(dataDir, { recursive: true });
+  const feed = join(dataDir, `feed-${LINES}.ndjson`);
+  if (!existsSync(feed)) await writeFeed(feed, { count: LINES, badRatio: 0.001, seed: 11 });
+  const work = mkdtempSync(join(tmpdir(), 'bo-bench-'));
+  let n = 0;
+  const freshDb = () => join(work, `db-${n++}.sqlite`);
+  const prebuilt = await parseAll(feed); // the ceiling's rows, built outside the timing
+
+  let db = '';
+  const bench = new Bench({ iterations: ITERATIONS, time: 0, warmup: false });
+  const fresh = { beforeEach: () => { db = freshDb(); } };
+  bench.add('reference', () => referenceLoop(feed, db), fresh);
+  bench.add('ceiling', () => ceiling(prebuilt, db), fresh);
+  for (const w of WORKERS) {
+    bench.add(`pipeline-${w}w`, async () => { await runPipeline({ input: feed, dbPath: db, workers: w, config }); }, fresh);
+  }
+  // The same file again into a database that already holds it: every line unchanged.
+  let seeded = '';
+  bench.add('pipeline-2w-rerun', async () => { await runPipeline({ input: feed, dbPath: seeded, workers: 2, config }); }, {
+    beforeEach: async () => { seeded = freshDb(); await runPipeline({ input: feed, dbPath: seeded, workers: 2, config }); },
+  });
+  await bench.run();
+
+  const rate = (name: string) => {
+    const task = bench.getTask(name);
+    const r = task?.result as { latency?: { p50: number } } | undefined;
+    return r?.latency ? LINES / (r.latency.p50 / 1000) : Number.NaN;
+  };
+  const results: BenchResult[] = bench.tasks.map((t) => ({
+    name: t.name, unit: 'items/s', value: Math.round(rate(t.name)), range: '', extra: `median of ${ITERATIONS}, ${LINES} lines`,
+  }));
+  const ratios: Record<string, number> = {};
+  for (const w of WORKERS) {
+    ratios[`pipeline-${w}w / reference`] = rate(`pipeline-${w}w`) / rate('reference');
+    ratios[`pipeline-${w}w / ceiling`] = rate(`pipeline-${w}w`) / rate('ceiling');
+  }
+  ratios['rerun / first (2w)'] = rate('pipeline-2w-rerun') / rate('pipeline-2w');
+  console.log(`\npipeline benchmark: ${LINES} lines (${feed}), ${ITERATIONS} iteration(s), medians\n`);
+  console.table(results.map((r) => ({ task: r.name, 'items/s': r.value })));
+  console.table(Object.entries(ratios).map(([k, v]) => ({ ratio: k, value: Number(v.toFixed(2)) })));
+  for (const [k, v] of Object.entries(ratios)) results.push({ name: `ratio: ${k}`, unit: 'x', value: Number(v.toFixed(3)), range: '', extra: '' });
+  writeResults('pipeline', results);
+  rmSync(work, { recursive: true, force: true });
+}
+
+/** What a user would write without this project: stream, parse, upsert in 10k-row transactions on one thread. */
+async function referenceLoop(feed: string, dbPath: string): Promise<void> {
+  using store = StateStore.open(dbPath);
+  const run = store.startRun({ runType: 'bench-reference' });
+  let rows: IntelRow[] = [];
+  let lineNo = 0;
+  for await (const line of createInterface({ input: createReadStream(feed), crlfDelay: Infinity })) {
+    lineNo++;
+    if (line.trim() === '') continue;
+    const r = parseIntelLine(line, lineNo, config);
+    if (r.ok) rows.push(r.row);
+    if (rows.length === TX_ROWS) { store.upsertIntelItemsBatch(run.runId, rows); rows = []; }
+  }
+  if (rows.length > 0) store.upsertIntelItemsBatch(run.runId, rows);
+  store.finishRun(run.runId, 'completed');
+  store.checkpoint('TRUNCATE');
+}
+
+/** SQLite work alone: rows already built in memory, upserted in 10k-row transactions. */
+function ceiling(rows: IntelRow[], dbPath: string): void {
+  using store = StateStore.open(dbPath);
+  const run = store.startRun({ runType: 'bench-ceiling' });
+  for (let i = 0; i < rows.length; i += TX_ROWS) store.upsertIntelItemsBatch(run.runId, rows.slice(i, i + TX_ROWS));
+  store.finishRun(run.runId, 'completed');
+  store.checkpoint('TRUNCATE');
+}
+
+async function parseAll(feed: string): Promise<IntelRow[]> {
+  const rows: IntelRow[] = [];
+  let lineNo = 0;
+  for await (const line of createInterface({ input: createReadStream(feed), crlfDelay: Infinity })) {
+    const r = parseIntelLine(line, ++lineNo, config);
+    if (r.ok) rows.push(r.row);
+  }
+  return rows;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
