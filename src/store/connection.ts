@@ -11,6 +11,9 @@ export interface ResolvedStoreOptions {
   readonly readonly: boolean;
 }
 
+/** Pages the WAL may hold before a commit also checkpoints it. */
+export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+
 const OPTION_KEYS = new Set(['busyTimeoutMs', 'synchronous', 'readonly']);
 
 export function resolveStoreOptions(options: StoreOptions = {}): ResolvedStoreOptions {
@@ -45,6 +48,11 @@ export function openDatabase(path: string, opts: ResolvedStoreOptions): Database
     // A bigger page cache keeps the PK and index pages of a large table hot
     // across the 10k-row chunk transactions (negative = KiB).
     db.pragma('cache_size = -65536');
+    // A 10k-row chunk writes ~3,000 pages, so SQLite's default (checkpoint once
+    // the WAL passes 1,000 pages) checkpointed after every commit; 10,000
+    // pages measured ~8% faster, while disabling it (one big checkpoint at the
+    // end) measured slower. See README, Performance.
+    if (!opts.readonly) db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     migrate(db, path, opts.readonly);
     return db;
   } catch (err) {

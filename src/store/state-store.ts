@@ -187,7 +187,7 @@ export class StateStore {
   }
 
   /** The connection's effective pragmas (for diagnostics and tests). */
-  connectionSettings(): { journalMode: string; foreignKeys: boolean; synchronous: 'NORMAL' | 'FULL' | 'OTHER'; busyTimeoutMs: number } {
+  connectionSettings(): { journalMode: string; foreignKeys: boolean; synchronous: 'NORMAL' | 'FULL' | 'OTHER'; busyTimeoutMs: number; walAutocheckpointPages: number } {
     const db = this.#r().db;
     const sync = db.pragma('synchronous', { simple: true }) as number;
     return {
@@ -195,6 +195,7 @@ export class StateStore {
       foreignKeys: db.pragma('foreign_keys', { simple: true }) === 1,
       synchronous: sync === 1 ? 'NORMAL' : sync === 2 ? 'FULL' : 'OTHER',
       busyTimeoutMs: db.pragma('busy_timeout', { simple: true }) as number,
+      walAutocheckpointPages: db.pragma('wal_autocheckpoint', { simple: true }) as number,
     };
   }
 
