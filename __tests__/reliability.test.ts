@@ -143,6 +143,18 @@ describe('worker faults', () => {
     expect(s).toMatchObject({ status: 'completed', inserted: 300, chunks: 3 });
   });
 
+  it('retries a chunk of a stream input from a kept copy, and of a file by re-reading it', async () => {
+    const lines = mixedFeed(300).lines;
+    const fromStream = await runPipeline({
+      input: lines, dbPath: join(t.dir, 's.sqlite'), workers: 2, chunkSize: 100, faultInjection: { chunkIndex: 1, kind: 'throw', failAttempts: 2 },
+    });
+    expect(fromStream).toMatchObject({ status: 'completed', inserted: 300 });
+    const fromFile = await runPipeline({
+      input: feed(300), dbPath: join(t.dir, 'f.sqlite'), workers: 2, chunkSize: 100, faultInjection: { chunkIndex: 1, kind: 'throw', failAttempts: 2 },
+    });
+    expect(fromFile).toMatchObject({ status: 'completed', inserted: 300 });
+  });
+
   it('keeps the pool healthy after a thrown error: later chunks of the run still commit', async () => {
     const input = feed(600);
     const s = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 100, faultInjection: { chunkIndex: 0, kind: 'throw', failAttempts: 2 } });

@@ -84,7 +84,7 @@ export class Chunker {
 
   #append(piece: Uint8Array): void {
     if (piece.length === 0) return;
-    // A reference is enough: a stream hands over ownership of what it emits.
+    // A reference is enough: callers hand over ownership of what they push.
     this.#parts.push(piece);
     this.#partsBytes += piece.length;
   }

@@ -1,11 +1,19 @@
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { InputError, InvalidOptionError, toError } from '../errors';
+import type { ChunkMeta } from '../store/types';
+import { Chunker } from './chunker';
 import type { PipelineInput } from './types';
 
 export interface OpenedInput {
   /** Raw bytes, in order. */
   bytes: AsyncIterable<Uint8Array>;
+  /**
+   * Rebuilds a chunk from the file (plain files only), so a retry needs no
+   * copy of the chunk kept in memory. Fails with `ERR_INPUT_CHANGED` if the
+   * file no longer holds the same bytes.
+   */
+  reread?: (meta: ChunkMeta, maxLineBytes: number) => ArrayBuffer;
   /** Known size in bytes (a plain file), for progress and ETA. */
   totalBytes: number | undefined;
   description: string;
@@ -49,7 +57,31 @@ function openFile(path: string): OpenedInput {
     file.on('error', (err) => gunzip.destroy(err));
     return file.pipe(gunzip);
   };
-  return { bytes: readableBytes(open, path), totalBytes: gzip ? undefined : size, description: path };
+  return gzip
+    ? { bytes: readableBytes(open, path), totalBytes: undefined, description: path }
+    : { bytes: readableBytes(open, path), totalBytes: size, description: path, reread: (meta, max) => rereadChunk(path, meta, max) };
+}
+
+function rereadChunk(path: string, meta: ChunkMeta, maxLineBytes: number): ArrayBuffer {
+  const chunker = new Chunker(Number.MAX_SAFE_INTEGER, maxLineBytes);
+  const fd = openSync(path, 'r');
+  try {
+    // In 1 MiB pieces through the same Chunker: an over-long line is cut exactly as the first time.
+    for (let pos = meta.byteStart; pos < meta.byteEnd;) {
+      const piece = Buffer.allocUnsafe(Math.min(1 << 20, meta.byteEnd - pos)); // fresh: the chunker keeps references
+      const n = readSync(fd, piece, 0, piece.length, pos);
+      if (n === 0) break;
+      chunker.push(piece.subarray(0, n));
+      pos += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  const chunk = chunker.end();
+  if (chunk === undefined || chunk.meta.checksum !== meta.checksum) {
+    throw new InputError('ERR_INPUT_CHANGED', `${path} changed while it was being ingested (chunk ${meta.chunkIndex} reads differently now)`);
+  }
+  return chunk.bytes;
 }
 
 async function* readableBytes(source: NodeJS.ReadableStream | (() => NodeJS.ReadableStream), what: string): AsyncGenerator<Uint8Array> {

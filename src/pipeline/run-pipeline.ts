@@ -182,10 +182,10 @@ class Scheduler {
     if (this.#stopping) return; // cancelled while queued: never sent to a worker
     const pool = this.#pool as Piscina;
     const started = performance.now();
+    const retryBytes = this.#retrySource(chunk);
     for (let attempt = 1; ; attempt++) {
-      // The transfer detaches the buffer, so keep a copy while a retry is possible.
       const last = attempt >= this.#opts.maxAttempts;
-      const bytes = last ? chunk.bytes : chunk.bytes.slice(0);
+      const bytes = attempt === 1 ? chunk.bytes : retryBytes(last);
       const task: ChunkTask = { runId: this.#prep.run.runId, meta: chunk.meta, turn, attempt, bytes };
       let reply: ChunkReply;
       try {
@@ -203,6 +203,18 @@ class Scheduler {
       if (reply.stats.outcome !== 'aborted') this.#onChunkDone(reply, chunk, started, turn);
       return;
     }
+  }
+
+  /**
+   * The transfer detaches a chunk's buffer, so a retry needs its bytes again:
+   * rebuilt from the file when the input is a plain file, else from a copy
+   * kept (only while a retry is possible).
+   */
+  #retrySource(chunk: Chunk): (last: boolean) => ArrayBuffer {
+    const reread = this.#input.reread;
+    if (reread !== undefined) return () => reread(chunk.meta, this.#opts.maxLineBytes);
+    const spare = this.#opts.maxAttempts > 1 ? chunk.bytes.slice(0) : new ArrayBuffer(0);
+    return (last) => (last ? spare : spare.slice(0));
   }
 
   #onChunkDone(reply: ChunkReply & { ok: true }, chunk: Chunk, started: number, turn: number): void {

@@ -1,6 +1,6 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import type { AppConfig } from '../config';
-import type { RunStatus, Synchronous } from '../store/types';
+import type { LineCounts, RunStatus, Synchronous } from '../store/types';
 import type { FaultInjection } from './protocol';
 
 /**
@@ -15,13 +15,8 @@ export type PipelineInput =
   | AsyncIterable<Uint8Array | string | object>
   | Iterable<Uint8Array | string | object>;
 
-export interface ProgressEvent {
-  linesRead: number;
-  blankLines: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  rejected: number;
+/** Counts so far (they reconcile, see {@link LineCounts}) and throughput. */
+export interface ProgressEvent extends LineCounts {
   chunksDone: number;
   /** Input bytes of the committed chunks. */
   bytesDone: number;
@@ -48,7 +43,7 @@ export interface RunPipelineOptions {
   workers?: number;
   /** Lines per chunk (one transaction each). @defaultValue 10000 */
   chunkSize?: number;
-  /** Chunks held in memory at once (in workers plus ready to go). @defaultValue `2 * workers` */
+  /** Chunks held in memory at once (in workers plus ready to go). @defaultValue `workers + 1` */
   maxInFlight?: number;
   /** @defaultValue `'NORMAL'` */
   synchronous?: Synchronous;
@@ -67,21 +62,19 @@ export interface RunPipelineOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** @defaultValue 500 */
   progressIntervalMs?: number;
-  /** Limits for each worker thread (a worker that exceeds them is replaced and its chunk retried). */
+  /**
+   * Limits for each worker thread (a worker that exceeds them is replaced and its chunk retried).
+   * @defaultValue `{ maxOldGenerationSizeMb: 256 }`
+   */
   workerResourceLimits?: ResourceLimits;
   /** @internal Test-only fault injection. */
   faultInjection?: FaultInjection;
 }
 
-export interface RunSummary {
+/** A run's outcome; `linesRead = blankLines + inserted + updated + unchanged + rejected`. */
+export interface RunSummary extends LineCounts {
   runId: string;
   status: RunStatus;
-  linesRead: number;
-  blankLines: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  rejected: number;
   chunks: number;
   durationMs: number;
   itemsPerSecond: number;
