@@ -20,11 +20,14 @@ import { generateLines } from '../src/gen/generate';
 import { writeResults, type BenchResult } from './lib/results';
 
 const { values: args } = parseArgs({
-  options: { lines: { type: 'string' }, rounds: { type: 'string' }, time: { type: 'string' }, seed: { type: 'string' } },
+  options: {
+    lines: { type: 'string' }, rounds: { type: 'string' }, time: { type: 'string' }, seed: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+  },
 });
 const LINES = Number(args.lines ?? 2000);
-const ROUNDS = Number(args.rounds ?? 5);
-const TIME_MS = Number(args.time ?? 400);
+const ROUNDS = Number(args.rounds ?? (args.quick ? 3 : 5));
+const TIME_MS = Number(args.time ?? (args.quick ? 200 : 400));
 const SEED = Number(args.seed ?? 7);
 const config = loadConfig({});
 
@@ -100,8 +103,11 @@ async function main(): Promise<void> {
     { name: TASKS.baseline, unit: 'items/s', value: Math.round(median(base)), range: spread(base), extra },
     { name: TASKS.parse, unit: 'items/s', value: Math.round(median(parse)), range: spread(parse), extra },
     { name: TASKS.hash, unit: 'items/s', value: Math.round(median(hashed)), range: spread(hashed), extra },
-    { name: 'cost ratio: parseIntelLine / baseline', unit: 'x', value: Number(median(ratios).toFixed(3)), range: spread(ratios), extra },
-    { name: 'cost ratio: (parseIntelLine - contentHash) / baseline', unit: 'x', value: Number(median(withoutHash).toFixed(3)), range: spread(withoutHash), extra },
+    // Cost ratios (lower is better; target ~1.3) carry their own unit so the
+    // ratio check, which reads unit `x` as bigger-is-better, uses the speed ratio below.
+    { name: 'cost ratio: parseIntelLine / baseline', unit: 'x cost', value: Number(median(ratios).toFixed(3)), range: spread(ratios), extra },
+    { name: 'cost ratio: (parseIntelLine - contentHash) / baseline', unit: 'x cost', value: Number(median(withoutHash).toFixed(3)), range: spread(withoutHash), extra },
+    { name: 'ratio: parseIntelLine speed / baseline speed', unit: 'x', value: Number((1 / median(ratios)).toFixed(3)), range: '', extra },
   ];
   console.log(`\nparse benchmark: ${extra}\n`);
   console.table(results.map((r) => ({ task: r.name, value: r.value, unit: r.unit, range: r.range })));

@@ -1,3 +1,5 @@
+import { EXCERPT_MAX_CHARS } from '../domain/parse';
+import { truncate } from '../domain/invalid';
 import type { Reject } from '../domain/types';
 
 export type ChunkLine =
@@ -7,7 +9,6 @@ export type ChunkLine =
 
 const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const lenient = new TextDecoder('utf-8', { ignoreBOM: true });
-const EXCERPT_CHARS = 200;
 
 /**
  * Splits a chunk's raw bytes into its lines (the last may lack its "\n").
@@ -42,13 +43,13 @@ function* splitBytes(bytes: Uint8Array, firstLineNo: number, maxLineBytes: numbe
     const no = lineNo++;
     start = end + 1;
     if (raw.length > maxLineBytes) {
-      yield reject(no, 'line_too_long', `Line is longer than the limit of ${maxLineBytes} bytes`, lenient.decode(raw.subarray(0, EXCERPT_CHARS * 4)));
+      yield reject(no, 'line_too_long', `Line is longer than the limit of ${maxLineBytes} bytes`, lenient.decode(raw.subarray(0, EXCERPT_MAX_CHARS * 4)));
       continue;
     }
     try {
       yield classify(strict.decode(raw), no);
     } catch {
-      yield reject(no, 'invalid_utf8', 'Line is not valid UTF-8', lenient.decode(raw.subarray(0, EXCERPT_CHARS * 4)));
+      yield reject(no, 'invalid_utf8', 'Line is not valid UTF-8', lenient.decode(raw.subarray(0, EXCERPT_MAX_CHARS * 4)));
     }
   }
 }
@@ -59,5 +60,5 @@ function classify(text: string, lineNo: number): ChunkLine {
 }
 
 function reject(lineNo: number, code: Reject['code'], reason: string, text: string): ChunkLine {
-  return { kind: 'reject', lineNo, reject: { lineNo, code, reason, excerpt: [...text.slice(0, EXCERPT_CHARS + 2)].slice(0, EXCERPT_CHARS).join('') } };
+  return { kind: 'reject', lineNo, reject: { lineNo, code, reason, excerpt: truncate(text, EXCERPT_MAX_CHARS) } };
 }
