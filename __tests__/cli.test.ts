@@ -124,6 +124,19 @@ describe('brand-orchestrator runs / items / rejects', () => {
   });
 });
 
+describe('brand-orchestrator output to a closed pipe', () => {
+  it('stops quietly with exit 0 when the reader goes away (| head)', async () => {
+    expect(cli(['ingest', feedFile(3000), '--db', t.db, '--run-id', 'p', '--quiet']).status).toBe(0);
+    const child = spawn(process.execPath, [CLI, 'items', '--run', 'p', '--db', t.db], { cwd: t.dir });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(code).toBe(0);
+  });
+});
+
 describe('brand-orchestrator verify', () => {
   it('passes on a good database and exits 1 on a broken one', () => {
     expect(cli(['ingest', feedFile(200), '--db', t.db, '--run-id', 'v', '--quiet']).status).toBe(0);

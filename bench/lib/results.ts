@@ -4,6 +4,7 @@
  * benchmark-tracking actions read, and the machine it ran on to
  * `bench/results/<name>.machine.json` (the shape has no slot for it).
  */
+import Database from 'better-sqlite3';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,6 +29,7 @@ export interface MachineInfo {
   cpu: string;
   cpus: number;
   memoryGiB: number;
+  sqlite: string;
 }
 
 export function machineInfo(): MachineInfo {
@@ -41,7 +43,17 @@ export function machineInfo(): MachineInfo {
     cpu: list[0]?.model ?? 'unknown',
     cpus: list.length,
     memoryGiB: Math.round(totalmem() / 2 ** 30 * 10) / 10,
+    sqlite: sqliteVersion(),
   };
+}
+
+function sqliteVersion(): string {
+  const db = new Database(':memory:');
+  try {
+    return db.prepare('SELECT sqlite_version()').pluck().get() as string;
+  } finally {
+    db.close();
+  }
 }
 
 /** The repository's `bench/results`, found from here whether run from `bench/lib` or `dist/bench/lib`. */

@@ -51,6 +51,11 @@ function reportError(err: unknown): number {
 }
 
 if (require.main === module) {
+  // `brand-orchestrator items --run r | head`: the reader left; stop quietly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.OK);
+    throw err;
+  });
   void main(process.argv).then((code) => {
     process.exitCode = code;
   });
