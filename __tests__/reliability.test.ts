@@ -71,6 +71,52 @@ describe('runPipeline({resume})', () => {
   });
 });
 
+describe('failure ordering', () => {
+  it('settles when an earlier chunk fails after a later one already did (no chunk waits forever)', async () => {
+    const input = feed(6000);
+    const e = await failed(runPipeline({
+      input, dbPath: t.db, workers: 3, chunkSize: 2000, maxAttempts: 1,
+      faultInjection: [{ chunkIndex: 2, kind: 'throw', failAttempts: 9 }, { chunkIndex: 0, kind: 'disk-full' }],
+    }));
+    expect(['ERR_WORKER', 'ERR_DB_FULL']).toContain(e.code);
+    expect(e.summary).toMatchObject({ status: 'failed', chunks: 0, inserted: 0 });
+  });
+
+  it('past maxRejects commits exactly the same chunks whatever the worker count', async () => {
+    const lines = mixedFeed(800).lines;
+    lines[150] = '[1]'; // one reject, in chunk 1
+    const input = join(t.dir, 'one-bad.ndjson');
+    writeFileSync(input, `${lines.join('\n')}\n`);
+    for (const workers of [1, 2, 4, 4, 4]) {
+      const e = await failed(runPipeline({ input, dbPath: join(t.dir, `mr-${workers}-${Math.random()}.sqlite`), workers, chunkSize: 100, maxRejects: 0 }));
+      expect(e.code).toBe('ERR_TOO_MANY_REJECTS');
+      expect(e.summary).toMatchObject({ chunks: 2, inserted: 199, rejected: 1 });
+    }
+  });
+
+  it('stops at once on abort even when the input stream has not ended', async () => {
+    const { Readable } = await import('node:stream');
+    const lines = mixedFeed(300).lines;
+    const endless = new Readable({ read() { /* pushes below, then never ends */ } });
+    endless.push(`${lines.join('\n')}\n`);
+    const ac = new AbortController();
+    const started = Date.now();
+    const s = await runPipeline({
+      input: endless, dbPath: t.db, workers: 2, chunkSize: 100, signal: ac.signal, progressIntervalMs: 0,
+      onProgress: (p) => { if (p.chunksDone >= 3) ac.abort(); },
+    });
+    expect(s).toMatchObject({ status: 'cancelled', linesRead: 300, inserted: 300 });
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(endless.destroyed).toBe(true);
+  });
+
+  it('refuses to resume a run whose owner process is still alive', async () => {
+    using store = StateStore.open(t.db);
+    store.startRun({ runId: 'live', runType: 'batch', settings: { chunkSize: 100 } }); // owned by this (living) process
+    await expect(runPipeline({ input: feed(100), dbPath: t.db, resume: 'live' })).rejects.toThrow(/Run live is still running \(pid \d+/);
+  });
+});
+
 describe('contention', () => {
   /** Another process holds an EXCLUSIVE lock from "go" for `ms`. */
   function locker(ms: number): { go: () => void; done: Promise<void> } {

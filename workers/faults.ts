@@ -7,8 +7,13 @@ import type { StateStore } from '../src/store';
 
 const hog: unknown[] = [];
 
-export function injectFault(f: FaultInjection | undefined, task: ChunkTask, where: 'before-parse' | 'in-transaction', store: StateStore): void {
-  if (f === undefined || f.chunkIndex !== task.meta.chunkIndex || task.attempt > (f.failAttempts ?? 1)) return;
+export function injectFault(faults: readonly FaultInjection[] | undefined, task: ChunkTask, where: 'before-parse' | 'in-transaction', store: StateStore): void {
+  for (const f of faults ?? []) {
+    if (f.chunkIndex === task.meta.chunkIndex && task.attempt <= (f.failAttempts ?? 1)) inject(f, where, store);
+  }
+}
+
+function inject(f: FaultInjection, where: 'before-parse' | 'in-transaction', store: StateStore): void {
   if (where === 'in-transaction') {
     if (f.kind === 'throw-in-transaction') throw new Error(`injected fault inside the transaction of chunk ${f.chunkIndex}`);
     return;

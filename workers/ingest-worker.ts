@@ -29,11 +29,12 @@ export default function ingestChunk(task: ChunkTask): ChunkReply {
   try {
     return { ok: true, stats: processChunk(task) };
   } catch (err) {
-    // A lock timeout or a full disk is final for this chunk: retrying on
-    // another thread cannot help. Anything else is thrown so the scheduler
-    // retries the chunk.
+    // A database error (SQLite's own, or ours after the busy backoff) is final
+    // for this chunk and keeps its code across the thread boundary: another
+    // thread would meet the same database. Anything else (a bug, an injected
+    // fault) is thrown so the scheduler retries the chunk.
     const code = (err as { code?: unknown } | null)?.code;
-    if (code === 'ERR_DB_BUSY' || code === 'SQLITE_FULL') {
+    if (typeof code === 'string' && (code.startsWith('SQLITE_') || code.startsWith('ERR_'))) {
       const m = task.meta;
       return { ok: false, error: serializeError(fromSqliteError(err, `Chunk ${m.chunkIndex} (lines ${m.firstLineNo}-${m.firstLineNo + m.lineCount - 1})`)) };
     }
@@ -82,6 +83,9 @@ function processChunk(task: ChunkTask): ChunkStats {
     init.maxBusyWaitMs,
     `Chunk ${meta.chunkIndex} (lines ${meta.firstLineNo}-${meta.firstLineNo + meta.lineCount - 1})`,
   );
+  // Still holding the turn: past maxRejects, no later chunk may commit, so a
+  // failed run keeps the same chunks whatever the thread timing.
+  if (turns.addRejected(rejects.length) > init.maxRejects) turns.abort(task.turn + 1);
   turns.advanceFrom(task.turn);
   stats.lockWaitMs = locked - t1; // waiting for the chunk's turn, then for SQLite's write lock
   stats.writeMs = performance.now() - locked;

@@ -17,6 +17,8 @@ export interface OpenedInput {
   /** Known size in bytes (a plain file), for progress and ETA. */
   totalBytes: number | undefined;
   description: string;
+  /** Stops reading: destroys the underlying stream (a cancelled run must not wait for stdin's EOF). */
+  close: () => void;
 }
 
 /**
@@ -25,8 +27,14 @@ export interface OpenedInput {
  */
 export function openInput(input: PipelineInput): OpenedInput {
   if (typeof input === 'string') return openFile(input);
-  if (isReadable(input)) return { bytes: readableBytes(input, 'input stream'), totalBytes: undefined, description: 'stream' };
-  if (isIterable(input)) return { bytes: iterableBytes(input), totalBytes: undefined, description: 'iterable' };
+  if (isReadable(input)) {
+    const src = new Source(() => input);
+    return { bytes: readableBytes(src, 'input stream'), totalBytes: undefined, description: 'stream', close: () => src.close() };
+  }
+  if (isIterable(input)) {
+    const bytes = iterableBytes(input);
+    return { bytes, totalBytes: undefined, description: 'iterable', close: () => { void bytes.return(undefined); } };
+  }
   throw new InvalidOptionError('Expected `input` to be a file path, a Readable or an iterable of lines, bytes or objects');
 }
 
@@ -57,9 +65,37 @@ function openFile(path: string): OpenedInput {
     file.on('error', (err) => gunzip.destroy(err));
     return file.pipe(gunzip);
   };
+  const src = new Source(open);
+  const close = () => src.close();
   return gzip
-    ? { bytes: readableBytes(open, path), totalBytes: undefined, description: path }
-    : { bytes: readableBytes(open, path), totalBytes: size, description: path, reread: (meta, max) => rereadChunk(path, meta, max) };
+    ? { bytes: readableBytes(src, path), totalBytes: undefined, description: path, close }
+    : { bytes: readableBytes(src, path), totalBytes: size, description: path, close, reread: (meta, max) => rereadChunk(path, meta, max) };
+}
+
+/** A stream created on first use, which can be destroyed from outside. */
+class Source {
+  #stream: NodeJS.ReadableStream | undefined;
+  #closed = false;
+  readonly #create: () => NodeJS.ReadableStream;
+
+  constructor(create: () => NodeJS.ReadableStream) {
+    this.#create = create;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  open(): NodeJS.ReadableStream {
+    this.#stream ??= this.#create();
+    return this.#stream;
+  }
+
+  close(): void {
+    this.#closed = true;
+    const s = this.#stream as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
+    s?.destroy?.();
+  }
 }
 
 function rereadChunk(path: string, meta: ChunkMeta, maxLineBytes: number): ArrayBuffer {
@@ -84,13 +120,14 @@ function rereadChunk(path: string, meta: ChunkMeta, maxLineBytes: number): Array
   return chunk.bytes;
 }
 
-async function* readableBytes(source: NodeJS.ReadableStream | (() => NodeJS.ReadableStream), what: string): AsyncGenerator<Uint8Array> {
+async function* readableBytes(source: Source, what: string): AsyncGenerator<Uint8Array> {
   try {
-    const stream = typeof source === 'function' ? source() : source;
+    const stream = source.open();
     for await (const piece of stream as AsyncIterable<Uint8Array | string>) {
       yield typeof piece === 'string' ? Buffer.from(piece) : piece;
     }
   } catch (err) {
+    if (source.closed) return; // destroyed on purpose (the run stopped)
     throw new InputError('ERR_INPUT', `Reading ${what} failed: ${toError(err).message}`, { cause: err });
   }
 }

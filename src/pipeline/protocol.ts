@@ -10,7 +10,8 @@ import type { ChunkMeta, Synchronous } from '../store/types';
 /** Slots of the shared Int32Array that orders chunk commits. */
 export const TURN_NEXT = 0; // dispatch ordinal of the chunk allowed to commit next
 export const TURN_ABORT = 1; // 0, or 1 + the first turn that must not commit (it and later ones give up)
-export const TURN_SLOTS = 2;
+export const TURN_REJECTED = 2; // lines rejected by the committed chunks so far
+export const TURN_SLOTS = 3;
 
 /** Test-only fault injection (see `RunPipelineOptions.faultInjection`). */
 export interface FaultInjection {
@@ -28,9 +29,11 @@ export interface WorkerInit {
   busyTimeoutMs: number;
   maxBusyWaitMs: number;
   maxLineBytes: number;
+  /** Past this many rejected lines, no later chunk commits (checked while holding the turn). */
+  maxRejects: number;
   config: AppConfig;
   turns: SharedArrayBuffer;
-  faults?: FaultInjection;
+  faults?: readonly FaultInjection[];
 }
 
 /** One chunk of raw NDJSON lines; `bytes` is transferred, not copied. */

@@ -1,16 +1,17 @@
 import pLimit from 'p-limit';
 import type { Piscina } from 'piscina';
 import {
-  BrandOrchestratorError, InputError, InvalidOptionError, TooManyRejectsError, WorkerError, reviveError, toError,
+  BrandOrchestratorError, InputError, InvalidOptionError, TooManyRejectsError, WorkerError, fromSqliteError, reviveError, toError,
 } from '../errors';
 import { StateStore } from '../store';
 import { withBusyRetry } from '../store/busy';
+import { isStale } from '../store/runs';
 import type { ChunkCheckpoint, RunRecord, RunStatus } from '../store/types';
 import { Chunker, type Chunk } from './chunker';
 import { openInput, type OpenedInput } from './input';
 import { resolvePipelineOptions, type ResolvedPipelineOptions } from './options';
 import { createPool } from './pool';
-import { TURN_SLOTS, type ChunkReply, type ChunkTask, type WorkerInit } from './protocol';
+import { TURN_SLOTS, type ChunkReply, type ChunkTask, type FaultInjection, type WorkerInit } from './protocol';
 import { RunStats } from './stats';
 import { CommitTurns } from './turns';
 import type { RunPipelineOptions, RunSummary } from './types';
@@ -34,7 +35,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
   const store = StateStore.open(opts.dbPath, { synchronous: opts.synchronous, busyTimeoutMs: opts.busyTimeoutMs });
   let scheduler: Scheduler;
   try {
-    const prep = withBusyRetry(() => store.transaction(() => prepareRun(store, opts)), opts.maxBusyWaitMs, 'Starting the run');
+    const prep = withDbErrors(() => withBusyRetry(() => store.transaction(() => prepareRun(store, opts)), opts.maxBusyWaitMs, 'Starting the run'), 'Starting the run');
     scheduler = new Scheduler(opts, store, input, prep);
   } catch (err) {
     store.close();
@@ -58,6 +59,11 @@ function prepareRun(store: StateStore, opts: ResolvedPipelineOptions): PreparedR
   if (previous.status === 'completed') {
     throw new InvalidOptionError(`Run ${opts.resume} already completed; there is nothing to resume`);
   }
+  if (previous.status === 'running' && !isStale(previous)) {
+    throw new InvalidOptionError(
+      `Run ${opts.resume} is still running (pid ${previous.ownerPid ?? '?'} on ${previous.ownerHost ?? '?'}); resume it once that process has stopped`,
+    );
+  }
   // The chunk boundaries must match the original run's, so its chunk size wins.
   const chunkSize = typeof previous.settings.chunkSize === 'number' ? previous.settings.chunkSize : opts.chunkSize;
   const committed = new Map(store.listChunks(opts.resume).map((c) => [c.chunkIndex, c]));
@@ -71,6 +77,8 @@ function settingsSnapshot(opts: ResolvedPipelineOptions, chunkSize: number): Rec
     input: typeof opts.input === 'string' ? opts.input : null,
   };
 }
+
+const STOPPED = Symbol('stopped');
 
 /** The final run-row write waits at least this long for a lock. */
 const FINISH_BUSY_WAIT_MS = 30_000;
@@ -86,6 +94,10 @@ class Scheduler {
   readonly #limit: ReturnType<typeof pLimit>;
   #pool: Piscina | undefined;
   #nextTurn = 0;
+  /** Every chunk of the input was handed to a worker (a late cancel then changes nothing). */
+  #allDispatched = false;
+  #stop: () => void = () => undefined;
+  readonly #stopped = new Promise<typeof STOPPED>((resolve) => { this.#stop = () => resolve(STOPPED); });
   #chunksSeen = 0;
   #resumedChunks = 0;
   #failure: Error | undefined;
@@ -106,17 +118,18 @@ class Scheduler {
 
   async run(): Promise<RunSummary> {
     const runId = this.#prep.run.runId;
-    const onAbort = () => { this.#cancelled = true; };
+    const onAbort = () => { this.#cancelled = true; this.#stop(); };
     this.#opts.signal?.addEventListener('abort', onAbort, { once: true });
-    if (this.#opts.signal?.aborted) this.#cancelled = true;
+    if (this.#opts.signal?.aborted) onAbort();
     const heartbeat = setInterval(() => this.#beat(), 5000);
     heartbeat.unref();
     try {
       this.#pool = createPool(this.#opts.workers, this.#workerInit(), this.#opts.workerResourceLimits, (err) => this.#fail(err));
       await this.#readAndDispatch();
     } catch (err) {
-      this.#fail(err);
+      this.#fail(err, this.#nextTurn); // a reading error: chunks already handed out may still commit
     } finally {
+      this.#input.close();
       await Promise.allSettled([...this.#inFlight]);
       clearInterval(heartbeat);
       this.#opts.signal?.removeEventListener('abort', onAbort);
@@ -130,20 +143,26 @@ class Scheduler {
     const o = this.#opts;
     return {
       dbPath: o.dbPath, synchronous: o.synchronous, busyTimeoutMs: o.busyTimeoutMs, maxBusyWaitMs: o.maxBusyWaitMs,
-      maxLineBytes: o.maxLineBytes, config: o.config, turns: this.#turns.buffer, faults: o.faultInjection,
+      maxLineBytes: o.maxLineBytes, maxRejects: o.maxRejects, config: o.config, turns: this.#turns.buffer, faults: o.faultInjection === undefined ? undefined : ([] as FaultInjection[]).concat(o.faultInjection),
     };
   }
 
   async #readAndDispatch(): Promise<void> {
     const chunker = new Chunker(this.#prep.chunkSize, this.#opts.maxLineBytes);
-    for await (const piece of this.#input.bytes) {
-      for (const chunk of chunker.push(piece)) {
+    const pieces = this.#input.bytes[Symbol.asyncIterator]();
+    for (;;) {
+      // A slow input (stdin that has not ended) must not hold up a stop.
+      const next = await Promise.race([pieces.next(), this.#stopped]);
+      if (next === STOPPED) return;
+      if (next.done === true) break;
+      for (const chunk of chunker.push(next.value)) {
         await this.#dispatch(chunk);
         if (this.#stopping) return;
       }
     }
     const last = chunker.end();
     if (last !== undefined) await this.#dispatch(last);
+    this.#allDispatched = !this.#stopping;
     const beyond = [...this.#prep.committed.keys()].filter((i) => i >= this.#chunksSeen);
     if (!this.#stopping && beyond.length > 0) {
       throw new InputError('ERR_INPUT_CHANGED', `The input is shorter than when run ${this.#prep.run.runId} committed chunk ${beyond[0]}; refusing to mix data`);
@@ -175,11 +194,15 @@ class Scheduler {
         `Chunk ${m.chunkIndex} (lines ${m.firstLineNo}-${m.firstLineNo + m.lineCount - 1}) no longer matches what run ${this.#prep.run.runId} committed: the input changed; refusing to mix data`);
     }
     this.#stats.addCommitted(done);
+    this.#turns.addRejected(done.rejected);
     this.#resumedChunks++;
   }
 
   async #runChunk(chunk: Chunk, turn: number): Promise<void> {
-    if (this.#stopping) return; // cancelled while queued: never sent to a worker
+    if (this.#stopping) { // cancelled while queued: never sent to a worker
+      this.#allDispatched = false;
+      return;
+    }
     const pool = this.#pool as Piscina;
     const started = performance.now();
     const retryBytes = this.#retrySource(chunk);
@@ -236,9 +259,10 @@ class Scheduler {
 
   /** Fails the run; chunks from `turn` on give up without committing (all when unknown). */
   #fail(err: unknown, turn = 0): void {
+    this.#turns.abort(turn); // keeps the lowest turn: a second failure may be earlier
     if (this.#failure !== undefined) return;
     this.#failure = toError(err);
-    this.#turns.abort(turn);
+    this.#stop();
   }
 
   #beat(): void {
@@ -250,36 +274,49 @@ class Scheduler {
   }
 
   #finish(runId: string): RunSummary {
-    const status: RunStatus = this.#failure ? 'failed' : this.#cancelled ? 'cancelled' : 'completed';
+    const status: RunStatus = this.#failure ? 'failed' : this.#cancelled && !this.#allDispatched ? 'cancelled' : 'completed';
     try {
-      const totals = this.#store.chunkTotals(runId);
-      const durationMs = Math.round(this.#stats.elapsedMs);
-      const summary: RunSummary = {
-        runId, status, ...totals, durationMs,
-        itemsPerSecond: durationMs > 0 ? Math.round(((totals.linesRead - totals.blankLines) * 1000) / durationMs) : 0,
-        workers: this.#opts.workers, chunkSize: this.#prep.chunkSize, resumedChunks: this.#resumedChunks,
-      };
-      this.#emitProgress(true);
-      const notes = this.#failure ? `${codeOf(this.#failure)}: ${this.#failure.message}` : null;
-      const telemetry = this.#stats.telemetry({
-        poolUtilization: this.#pool?.utilization ?? null, workerThreads: this.#opts.workers, chunkSize: this.#prep.chunkSize,
-      });
-      // The run's last write waits longer than a chunk would; if the database
-      // stays locked even so, the run is left `running` (stale, resumable).
-      try {
-        withBusyRetry(() => this.#store.transaction(() => {
-          this.#store.writeTelemetry(runId, telemetry);
-          this.#store.finishRun(runId, status, notes, totals);
-        }), Math.max(this.#opts.maxBusyWaitMs, FINISH_BUSY_WAIT_MS), `Finishing run ${runId}`);
-      } catch (err) {
-        if (this.#failure === undefined) throw err;
-      }
-      this.#store.checkpoint('TRUNCATE');
-      if (this.#failure) throw Object.assign(asTyped(this.#failure), { summary });
-      return summary;
+      return withDbErrors(() => this.#finishRun(runId, status), `Finishing run ${runId}`);
     } finally {
       this.#store.close();
     }
+  }
+
+  #finishRun(runId: string, status: RunStatus): RunSummary {
+    const totals = this.#store.chunkTotals(runId);
+    const durationMs = Math.round(this.#stats.elapsedMs);
+    const summary: RunSummary = {
+      runId, status, ...totals, durationMs,
+      itemsPerSecond: durationMs > 0 ? Math.round(((totals.linesRead - totals.blankLines) * 1000) / durationMs) : 0,
+      workers: this.#opts.workers, chunkSize: this.#prep.chunkSize, resumedChunks: this.#resumedChunks,
+    };
+    const notes = this.#failure ? `${codeOf(this.#failure)}: ${this.#failure.message}` : null;
+    const telemetry = this.#stats.telemetry({
+      poolUtilization: this.#pool?.utilization ?? null, workerThreads: this.#opts.workers, chunkSize: this.#prep.chunkSize,
+    });
+    // The run's last write waits longer than a chunk would; if the database
+    // stays locked even so, the run is left `running` (stale, resumable).
+    try {
+      withBusyRetry(() => this.#store.transaction(() => {
+        this.#store.writeTelemetry(runId, telemetry);
+        this.#store.finishRun(runId, status, notes, totals);
+      }), Math.max(this.#opts.maxBusyWaitMs, FINISH_BUSY_WAIT_MS), `Finishing run ${runId}`);
+    } catch (err) {
+      if (this.#failure === undefined) throw err;
+    }
+    this.#store.checkpoint('TRUNCATE');
+    this.#emitProgress(true); // after the run row is final: a throwing callback cannot leave it `running`
+    if (this.#failure) throw Object.assign(asTyped(this.#failure), { summary });
+    return summary;
+  }
+}
+
+/** SQLite errors on the scheduler's own connection get our codes (and a one-line message). */
+function withDbErrors<T>(fn: () => T, context: string): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw err instanceof BrandOrchestratorError ? err : fromSqliteError(err, context);
   }
 }
 

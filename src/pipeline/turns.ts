@@ -1,4 +1,4 @@
-import { TURN_ABORT, TURN_NEXT } from './protocol';
+import { TURN_ABORT, TURN_NEXT, TURN_REJECTED } from './protocol';
 
 /**
  * Commit ordering across workers. Chunks are parsed in parallel but commit
@@ -35,6 +35,11 @@ export class CommitTurns {
       // Bounded waits so an abort is noticed even if nobody notifies.
       Atomics.wait(this.#slots, TURN_NEXT, next, 50);
     }
+  }
+
+  /** Adds a committed chunk's rejected lines; returns the run's total so far. */
+  addRejected(n: number): number {
+    return Atomics.add(this.#slots, TURN_REJECTED, n) + n;
   }
 
   /** Hands the turn to the next chunk (only the holder of `turn` may call this). */

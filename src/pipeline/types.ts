@@ -68,7 +68,7 @@ export interface RunPipelineOptions {
    */
   workerResourceLimits?: ResourceLimits;
   /** @internal Test-only fault injection. */
-  faultInjection?: FaultInjection;
+  faultInjection?: FaultInjection | readonly FaultInjection[];
 }
 
 /** A run's outcome; `linesRead = blankLines + inserted + updated + unchanged + rejected`. */

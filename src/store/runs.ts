@@ -126,3 +126,27 @@ function toRecord(r: RunRow): RunRecord {
     heartbeatAt: r.heartbeat_at, ownerPid: r.owner_pid, ownerHost: r.owner_host,
   };
 }
+
+/** A `running` run's heartbeat is refreshed every 5 s; a minute without one means its owner is gone. */
+const STALE_MS = 60_000;
+
+/**
+ * A run still `running` whose owner is gone: its process no longer exists on
+ * this host, or (another host) its heartbeat stopped. Resume it with
+ * `ingest --resume`.
+ */
+export function isStale(r: RunRecord, now = Date.now()): boolean {
+  if (r.status !== 'running') return false;
+  if (r.ownerHost === hostname() && r.ownerPid !== null) return !processAlive(r.ownerPid);
+  return r.heartbeatAt === null || now - Date.parse(r.heartbeatAt) > STALE_MS;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0); // signal 0: existence check only
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+

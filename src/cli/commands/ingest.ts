@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createWriteStream, statSync } from 'node:fs';
+import { createWriteStream, openSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { runPipeline, type PipelineFailure } from '../../pipeline';
 import type { RunSummary } from '../../pipeline/types';
@@ -38,6 +38,8 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
   const sync = opts.synchronous.toUpperCase();
   if (sync !== 'NORMAL' && sync !== 'FULL') throw new CliError(`--synchronous must be normal or full, got ${JSON.stringify(opts.synchronous)}`);
   const dbPath = resolveDb(opts);
+  // Found out now, not after an hour of ingesting.
+  const rejectsFd = opts.rejects === undefined ? undefined : openForWriting(opts.rejects);
   const ac = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -67,9 +69,15 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  if (opts.rejects !== undefined) await writeRejects(dbPath, summary.runId, opts.rejects);
   if (opts.json) process.stdout.write(`${JSON.stringify(failure ? { ...summary, error: { code: failure.code, message: failure.message } } : summary)}\n`);
   else if (!opts.quiet || failure || summary.status === 'cancelled') printSummary(summary, failure);
+  if (rejectsFd !== undefined) {
+    try {
+      await writeRejects(dbPath, summary.runId, rejectsFd);
+    } catch (err) {
+      throw new CliError(`The run's rejects could not be written to ${String(opts.rejects)}: ${(err as Error).message}`, EXIT.FAILED);
+    }
+  }
   if (failure) return EXIT.FAILED;
   return summary.status === 'cancelled' ? EXIT.INTERRUPTED : EXIT.OK;
 }
@@ -94,8 +102,16 @@ function printSummary(s: RunSummary, failure: PipelineFailure | undefined): void
   process.stderr.write(`${lines.join('\n')}\n`);
 }
 
-async function writeRejects(dbPath: string, runId: string, path: string): Promise<void> {
-  const out = createWriteStream(path);
+function openForWriting(path: string): number {
+  try {
+    return openSync(path, 'w');
+  } catch (err) {
+    throw new CliError(`Cannot write --rejects ${path}: ${(err as Error).message}`);
+  }
+}
+
+async function writeRejects(dbPath: string, runId: string, fd: number): Promise<void> {
+  const out = createWriteStream('', { fd });
   using store = StateStore.open(dbPath, { readonly: true });
   for (const r of store.iterateRejects(runId)) {
     if (!out.write(`${JSON.stringify({ line_no: r.lineNo, code: r.code, reason: r.reason, excerpt: r.excerpt })}\n`)) await once(out, 'drain');

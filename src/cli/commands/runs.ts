@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import { hostname } from 'node:os';
+import { isStale } from '../../store/runs';
 import type { RunRecord } from '../../store/types';
 import { durationMs, fmtDuration, fmtInt, table } from '../format';
 import { intArg, openExisting, writeJson, type GlobalOpts } from '../shared';
 
-const STALE_MS = 60_000; // a running run's heartbeat is refreshed every 5 s
 
 export function registerRuns(program: Command): void {
   const runs = program.command('runs').description('List runs, or show one with its telemetry');
@@ -32,26 +31,6 @@ export function registerRuns(program: Command): void {
         + `owner     pid ${run.ownerPid ?? '-'} on ${run.ownerHost ?? '-'}, heartbeat ${run.heartbeatAt ?? '-'}\n`
         + `telemetry ${JSON.stringify(telemetry, null, 2)}\n`);
     });
-}
-
-/**
- * A run still `running` whose owner is gone: its process no longer exists on
- * this host, or (another host) its heartbeat stopped. Resume it with
- * `ingest --resume`.
- */
-export function isStale(r: RunRecord, now = Date.now()): boolean {
-  if (r.status !== 'running') return false;
-  if (r.ownerHost === hostname() && r.ownerPid !== null) return !processAlive(r.ownerPid);
-  return r.heartbeatAt === null || now - Date.parse(r.heartbeatAt) > STALE_MS;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0); // signal 0: existence check only
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function runsTable(list: RunRecord[]): string {
