@@ -1,14 +1,14 @@
 import pLimit from 'p-limit';
 import type { Piscina } from 'piscina';
 import {
-  BrandOrchestratorError, InputError, InvalidOptionError, TooManyRejectsError, WorkerError, fromSqliteError, reviveError, toError,
+  BrandOrchestratorError, InputError, TooManyRejectsError, WorkerError, fromSqliteError, reviveError, toError,
 } from '../errors';
 import { StateStore } from '../store';
 import { withBusyRetry } from '../store/busy';
-import { isStale } from '../store/runs';
-import type { ChunkCheckpoint, RunRecord, RunStatus } from '../store/types';
+import type { ChunkCheckpoint, RunStatus } from '../store/types';
 import { Chunker, type Chunk } from './chunker';
 import { openInput, type OpenedInput } from './input';
+import { prepareRun, type PreparedRun } from './prepare-run';
 import { resolvePipelineOptions, type ResolvedPipelineOptions } from './options';
 import { createPool } from './pool';
 import { TURN_SLOTS, type ChunkReply, type ChunkTask, type FaultInjection, type WorkerInit } from './protocol';
@@ -42,40 +42,6 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     throw err;
   }
   return scheduler.run();
-}
-
-interface PreparedRun {
-  run: RunRecord;
-  chunkSize: number;
-  committed: Map<number, ChunkCheckpoint>;
-}
-
-function prepareRun(store: StateStore, opts: ResolvedPipelineOptions): PreparedRun {
-  if (opts.resume === undefined) {
-    const run = store.startRun({ runId: opts.runId, runType: opts.runType, settings: settingsSnapshot(opts, opts.chunkSize) });
-    return { run, chunkSize: opts.chunkSize, committed: new Map() };
-  }
-  const previous = store.getRun(opts.resume);
-  if (previous.status === 'completed') {
-    throw new InvalidOptionError(`Run ${opts.resume} already completed; there is nothing to resume`);
-  }
-  if (previous.status === 'running' && !isStale(previous)) {
-    throw new InvalidOptionError(
-      `Run ${opts.resume} is still running (pid ${previous.ownerPid ?? '?'} on ${previous.ownerHost ?? '?'}); resume it once that process has stopped`,
-    );
-  }
-  // The chunk boundaries must match the original run's, so its chunk size wins.
-  const chunkSize = typeof previous.settings.chunkSize === 'number' ? previous.settings.chunkSize : opts.chunkSize;
-  const committed = new Map(store.listChunks(opts.resume).map((c) => [c.chunkIndex, c]));
-  return { run: store.reopenRun(opts.resume), chunkSize, committed };
-}
-
-function settingsSnapshot(opts: ResolvedPipelineOptions, chunkSize: number): Record<string, unknown> {
-  return {
-    chunkSize, workers: opts.workers, maxInFlight: opts.maxInFlight, synchronous: opts.synchronous,
-    maxRejects: Number.isFinite(opts.maxRejects) ? opts.maxRejects : null, maxLineBytes: opts.maxLineBytes,
-    input: typeof opts.input === 'string' ? opts.input : null,
-  };
 }
 
 const STOPPED = Symbol('stopped');
