@@ -33,11 +33,6 @@ export class Chunker {
     this.#maxKeep = maxLineBytes + 1;
   }
 
-  /** Total bytes seen so far. */
-  get bytesRead(): number {
-    return this.#bytePos;
-  }
-
   /** Feeds bytes; returns the chunks they complete (usually none or one). */
   push(buf: Uint8Array): Chunk[] {
     const out: Chunk[] = [];

@@ -16,7 +16,6 @@ export interface OpenedInput {
   reread?: (meta: ChunkMeta, maxLineBytes: number) => ArrayBuffer;
   /** Known size in bytes (a plain file), for progress and ETA. */
   totalBytes: number | undefined;
-  description: string;
   /** Stops reading: destroys the underlying stream (a cancelled run must not wait for stdin's EOF). */
   close: () => void;
 }
@@ -29,11 +28,11 @@ export function openInput(input: PipelineInput): OpenedInput {
   if (typeof input === 'string') return openFile(input);
   if (isReadable(input)) {
     const src = new Source(() => input);
-    return { bytes: readableBytes(src, 'input stream'), totalBytes: undefined, description: 'stream', close: () => src.close() };
+    return { bytes: readableBytes(src, 'input stream'), totalBytes: undefined, close: () => src.close() };
   }
   if (isIterable(input)) {
     const bytes = iterableBytes(input);
-    return { bytes, totalBytes: undefined, description: 'iterable', close: () => { void bytes.return(undefined); } };
+    return { bytes, totalBytes: undefined, close: () => { void bytes.return(undefined); } };
   }
   throw new InvalidOptionError('Expected `input` to be a file path, a Readable or an iterable of lines, bytes or objects');
 }
@@ -68,8 +67,8 @@ function openFile(path: string): OpenedInput {
   const src = new Source(open);
   const close = () => src.close();
   return gzip
-    ? { bytes: readableBytes(src, path), totalBytes: undefined, description: path, close }
-    : { bytes: readableBytes(src, path), totalBytes: size, description: path, close, reread: (meta, max) => rereadChunk(path, meta, max) };
+    ? { bytes: readableBytes(src, path), totalBytes: undefined, close }
+    : { bytes: readableBytes(src, path), totalBytes: size, close, reread: (meta, max) => rereadChunk(path, meta, max) };
 }
 
 /** A stream created on first use, which can be destroyed from outside. */

@@ -15,10 +15,6 @@ export class CommitTurns {
     this.#slots = new Int32Array(buffer);
   }
 
-  get next(): number {
-    return Atomics.load(this.#slots, TURN_NEXT);
-  }
-
   /** True when chunks from `turn` on must not commit. */
   abortedAt(turn: number): boolean {
     const from = Atomics.load(this.#slots, TURN_ABORT);

@@ -12,28 +12,20 @@ function isBusy(err: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }
 
-export interface BusyRetryStats {
-  /** Time spent waiting for the lock between attempts, ms. */
-  waitedMs: number;
-  attempts: number;
-}
-
 /**
  * Runs `fn`, retrying on SQLITE_BUSY with exponential backoff (10 ms doubling,
  * capped at 500 ms) until `maxWaitMs` has passed, then throws a `BusyError`.
  * Each attempt also waits up to the connection's own busy timeout.
  */
-export function withBusyRetry<T>(fn: () => T, maxWaitMs: number, context: string, stats?: BusyRetryStats): T {
+export function withBusyRetry<T>(fn: () => T, maxWaitMs: number, context: string): T {
   const start = performance.now();
   let delay = 10;
-  for (let attempt = 1; ; attempt++) {
-    if (stats) stats.attempts = attempt;
+  for (;;) {
     try {
       return fn();
     } catch (err) {
       if (!isBusy(err)) throw err;
       const waited = performance.now() - start;
-      if (stats) stats.waitedMs = waited;
       if (waited >= maxWaitMs) {
         throw new BusyError(
           `${context}: the database stayed locked by another connection for ${Math.round(waited)} ms (limit ${maxWaitMs} ms)`,
