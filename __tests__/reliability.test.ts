@@ -119,9 +119,10 @@ describe('failure ordering', () => {
 
 describe('contention', () => {
   /** Another process holds an EXCLUSIVE lock from "go" for `ms`. */
-  function locker(ms: number): { go: () => void; done: Promise<void> } {
+  function locker(ms: number): { ready: Promise<void>; go: () => void; done: Promise<void> } {
     const script = `
       const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
+      process.stdout.write('ready\\n');
       process.stdin.once('data', () => {
         const db = new Database(${JSON.stringify(t.db)});
         db.exec('BEGIN EXCLUSIVE');
@@ -129,15 +130,21 @@ describe('contention', () => {
         setTimeout(() => { db.exec('COMMIT'); db.close(); process.exit(0); }, ${ms});
       });`;
     const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const locked = new Promise<void>((res) => child.stdout.once('data', () => res()));
+    let out = '';
+    const seen = (word: string) => new Promise<void>((res) => {
+      const check = () => { if (out.includes(word)) res(); };
+      child.stdout.on('data', (d: Buffer) => { out += d.toString(); check(); });
+      check();
+    });
     const done = new Promise<void>((res) => child.on('exit', () => res()));
-    return { go: () => { child.stdin.write('go\n'); }, done: locked.then(() => done) };
+    return { ready: seen('ready'), go: () => { child.stdin.write('go\n'); }, done: seen('locked').then(() => done) };
   }
 
   it('waits for a lock held by another connection and completes', async () => {
     StateStore.open(t.db).close();
     const l = locker(800);
     const input = feed(2000);
+    await l.ready;
     l.go();
     await new Promise((r) => setTimeout(r, 200)); // the lock is held before the run starts writing
     const s = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 500, busyTimeoutMs: 100, maxBusyWaitMs: 20_000 });
@@ -147,8 +154,9 @@ describe('contention', () => {
 
   it('fails with ERR_DB_BUSY when the lock outlasts maxBusyWaitMs, committed chunks intact', async () => {
     StateStore.open(t.db).close();
-    const input = feed(2000);
+    const input = feed(8000);
     const l = locker(4000);
+    await l.ready; // the locker process is up: "go" takes the lock within a millisecond
     let started = false;
     const run = runPipeline({
       input, dbPath: t.db, workers: 1, chunkSize: 200, busyTimeoutMs: 50, maxBusyWaitMs: 600, progressIntervalMs: 0,
