@@ -3,6 +3,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { runPipeline, type PipelineFailure } from '../src/pipeline';
 import { StateStore } from '../src/store';
 import { itemLine, mixedFeed } from './helpers/lines';
@@ -194,6 +196,35 @@ describe('runPipeline()', () => {
     const input = writeFeed('feed.ndjson', mixedFeed(300).lines);
     await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 50 });
     expect(existsSync(`${t.db}-wal`)).toBe(false);
+  });
+
+  it('keeps no reference to input it has already dispatched (memory stays flat on long feeds)', async () => {
+    // A regression test: racing every read against one long-lived "stopped"
+    // promise kept every piece read alive until the run ended.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const refs: WeakRef<Uint8Array>[] = [];
+    const alive: number[] = [];
+    const PIECES = 120;
+    const LAG = 30; // far more pieces than can be in flight (maxInFlight 2 x 100-line chunks)
+    async function* feed(): AsyncGenerator<Uint8Array> {
+      for (let i = 0; i < PIECES; i++) {
+        if (i >= LAG && i % 10 === 0) {
+          await new Promise((r) => setImmediate(r)); // lets WeakRefs from earlier jobs be cleared
+          gc();
+          alive.push(refs.slice(0, i - LAG).filter((r) => r.deref() !== undefined).length);
+        }
+        const lines = [];
+        for (let j = 0; j < 100; j++) lines.push(itemLine(`item-${i}-${j}`));
+        const piece = Buffer.from(`${lines.join('\n')}\n`);
+        refs.push(new WeakRef(piece));
+        yield piece;
+      }
+    }
+    const s = await runPipeline({ input: feed(), dbPath: t.db, workers: 1, chunkSize: 100, maxInFlight: 2 });
+    expect(s).toMatchObject({ status: 'completed', inserted: PIECES * 100 });
+    expect(alive).toHaveLength(9);
+    expect(alive).toEqual(alive.map(() => 0));
   });
 
   it('validates options at the boundary with clear messages', async () => {
