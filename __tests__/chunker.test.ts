@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { BufferPool } from '../src/pipeline/buffers';
 import { Chunker, type Chunk } from '../src/pipeline/chunker';
 import { splitChunk } from '../src/pipeline/lines';
 
@@ -52,6 +53,78 @@ describe('Chunker', () => {
     const lines = text(chunk!).split('\n');
     expect(lines[1]).toHaveLength(101);
     expect(lines[2]).toBe('after');
+  });
+});
+
+describe('Chunker buffers', () => {
+  const input = Buffer.from(Array.from({ length: 40 }, (_, i) => `{"n":${i},"pad":"${'p'.repeat(i * 7)}"}`).join('\n') + '\n');
+
+  it('copies what it is given: the caller may reuse its buffer for the next piece', () => {
+    const c = new Chunker(10, 1 << 20);
+    const reused = Buffer.alloc(64);
+    const chunks: Chunk[] = [];
+    for (let i = 0; i < input.length; i += reused.length) {
+      const n = input.copy(reused, 0, i, i + reused.length);
+      chunks.push(...c.push(reused.subarray(0, n)));
+      reused.fill(0x58); // scribble over the piece once pushed
+    }
+    const last = c.end();
+    if (last) chunks.push(last);
+    expect(chunks).toHaveLength(4);
+    expect(Buffer.concat(chunks.map((ch) => ch.bytes))).toEqual(input);
+  });
+
+  it('builds chunks in buffers from the pool and reuses the ones given back', () => {
+    const pool = new BufferPool(2);
+    const c = new Chunker(10, 1 << 20, pool);
+    const first = c.push(input.subarray(0, input.length / 2));
+    expect(first.length).toBeGreaterThan(0);
+    const firstBytes = Buffer.concat(first.map((ch) => ch.bytes)); // copied: the buffers go back to the pool
+    const used = first.map((ch) => ch.bytes.buffer);
+    for (const ch of first) pool.give(ch.bytes.buffer as ArrayBuffer);
+    const rest = c.push(input.subarray(input.length / 2));
+    const last = c.end();
+    if (last) rest.push(last);
+    expect(Buffer.concat([firstBytes, ...rest.map((ch) => ch.bytes)])).toEqual(input);
+    // The chunks after the first ones were built in the buffers handed back.
+    expect(rest.some((ch) => used.includes(ch.bytes.buffer))).toBe(true);
+    for (const ch of rest) expect(ch.bytes.byteOffset).toBe(0);
+  });
+});
+
+describe('BufferPool', () => {
+  it('hands out its largest idle buffer when it is big enough, else a new one', () => {
+    const pool = new BufferPool(3);
+    const small = new ArrayBuffer(10);
+    const big = new ArrayBuffer(100);
+    pool.give(small);
+    pool.give(big);
+    expect(pool.take(50)).toBe(big);
+    const fresh = pool.take(50);
+    expect(fresh).not.toBe(small);
+    expect(fresh.byteLength).toBe(50);
+    expect(pool.take(5)).toBe(small);
+    expect(pool.idle).toBe(0);
+  });
+
+  it('ignores detached buffers and keeps the biggest ones when full', () => {
+    const pool = new BufferPool(2);
+    const detached = new ArrayBuffer(8);
+    structuredClone(detached, { transfer: [detached] });
+    pool.give(detached);
+    expect(pool.idle).toBe(0);
+    const a = new ArrayBuffer(10);
+    const b = new ArrayBuffer(20);
+    const c = new ArrayBuffer(30);
+    pool.give(a);
+    pool.give(b);
+    pool.give(c); // full: replaces the smallest (a)
+    expect(pool.idle).toBe(2);
+    expect(pool.take(1)).toBe(c);
+    expect(pool.take(1)).toBe(b);
+    const none = new BufferPool(0);
+    none.give(new ArrayBuffer(4));
+    expect(none.idle).toBe(0);
   });
 });
 

@@ -6,9 +6,14 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { runPipeline, type PipelineFailure } from '../src/pipeline';
+import { BufferPool } from '../src/pipeline/buffers';
 import { StateStore } from '../src/store';
 import { itemLine, mixedFeed } from './helpers/lines';
 import { tempDir } from './helpers/tmp';
+
+// The originals, called with `this` bound by the spies below.
+const takeReal = BufferPool.prototype.take;
+const giveReal = BufferPool.prototype.give;
 
 let t: ReturnType<typeof tempDir>;
 beforeEach(() => { t = tempDir('bo-pipe-'); });
@@ -225,6 +230,34 @@ describe('runPipeline()', () => {
     expect(s).toMatchObject({ status: 'completed', inserted: PIECES * 100 });
     expect(alive).toHaveLength(9);
     expect(alive).toEqual(alive.map(() => 0));
+  });
+
+  it('gets chunk buffers back from the workers and reuses them', async () => {
+    const pad = 'p'.repeat(2000);
+    const lines = Array.from({ length: 12_000 }, (_, i) => itemLine(`item-${i}`, { summary: pad }));
+    const input = writeFeed('feed.ndjson', lines);
+    const chunkBytes = 1000 * lines[0]!.length; // ~2.2 MB
+    let bigAllocations = 0; // smaller ones are the first chunk's buffer growing
+    let returned = 0;
+    const take = jest.spyOn(BufferPool.prototype, 'take').mockImplementation(function (this: BufferPool, min: number) {
+      const idle = this.idle;
+      const buf = takeReal.call(this, min);
+      if (this.idle === idle && buf.byteLength >= chunkBytes) bigAllocations++;
+      return buf;
+    });
+    const give = jest.spyOn(BufferPool.prototype, 'give').mockImplementation(function (this: BufferPool, buf: ArrayBuffer) {
+      if (buf.byteLength >= chunkBytes) returned++;
+      giveReal.call(this, buf);
+    });
+    try {
+      const s = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 1000, maxInFlight: 3 });
+      expect(s).toMatchObject({ status: 'completed', chunks: 12, inserted: 12_000 });
+    } finally {
+      take.mockRestore();
+      give.mockRestore();
+    }
+    expect(returned).toBeGreaterThanOrEqual(12); // every chunk's buffer came back from its worker
+    expect(bigAllocations).toBeLessThanOrEqual(6); // 3 in flight + 1 being filled, plus slack; 12 without reuse
   });
 
   it('validates options at the boundary with clear messages', async () => {

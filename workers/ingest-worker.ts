@@ -3,7 +3,7 @@
  * lines, then commits it (items, rejects, checkpoint) in one BEGIN IMMEDIATE
  * transaction on this thread's own SQLite connection.
  */
-import { workerData } from 'piscina';
+import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import { threadId } from 'node:worker_threads';
 import { fromSqliteError, serializeError } from '../src/errors';
 import { parseIntelLine } from '../src/domain';
@@ -25,7 +25,25 @@ function getStore(): StateStore {
   return store;
 }
 
-export default function ingestChunk(task: ChunkTask): ChunkReply {
+export default function ingestChunk(task: ChunkTask): unknown {
+  return withBuffer(handle(task), task.bytes);
+}
+
+/**
+ * Sends the chunk's buffer back (transferred) with the reply, for the
+ * scheduler to reuse; left here, it would be garbage until this thread's
+ * next major GC. Nothing reads it once the chunk is handled.
+ */
+function withBuffer(reply: ChunkReply, bytes: Uint8Array): unknown {
+  const { buffer } = bytes;
+  if (buffer.byteLength === 0 || !(buffer instanceof ArrayBuffer)) return reply;
+  return move({
+    get [transferableSymbol]() { return buffer; },
+    get [valueSymbol]() { return { ...reply, bytes }; },
+  });
+}
+
+function handle(task: ChunkTask): ChunkReply {
   try {
     return { ok: true, stats: processChunk(task) };
   } catch (err) {
@@ -61,7 +79,7 @@ function processChunk(task: ChunkTask): ChunkStats {
   const rows: IntelRow[] = [];
   const rejects: Reject[] = [];
   let blankLines = 0;
-  for (const line of splitChunk(new Uint8Array(task.bytes), meta.firstLineNo, init.maxLineBytes)) {
+  for (const line of splitChunk(task.bytes, meta.firstLineNo, init.maxLineBytes)) {
     if (line.kind === 'blank') blankLines++;
     else if (line.kind === 'reject') rejects.push(line.reject);
     else {

@@ -1,11 +1,20 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { ChunkMeta } from '../store/types';
+import { BufferPool } from './buffers';
 
 export interface Chunk {
   meta: ChunkMeta;
-  /** A standalone buffer holding exactly the chunk's lines, ready to be transferred. */
-  bytes: ArrayBuffer;
+  /**
+   * Exactly the chunk's lines, at the start of a buffer of its own (taken
+   * from the pool, so it may be longer than the chunk); transfer
+   * `bytes.buffer` and give it back to the pool when done.
+   */
+  bytes: Uint8Array;
 }
+
+const EMPTY = new Uint8Array(0);
+/** Chunk buffers are allocated in whole steps of this many bytes. */
+const ALLOC_STEP = 1 << 16;
 
 /**
  * Cuts a byte stream into chunks of `chunkSize` complete lines without
@@ -13,13 +22,16 @@ export interface Chunk {
  * and chunk size. A line longer than `maxLineBytes` is kept only up to
  * `maxLineBytes + 1` bytes (enough for the worker to reject it as too long),
  * so one runaway line cannot exhaust memory. The checksum (sha1) covers the
- * original bytes.
+ * original bytes. Bytes are copied into the chunk's buffer as they arrive,
+ * so `push` keeps no reference to what it is given.
  */
 export class Chunker {
   readonly #chunkSize: number;
   readonly #maxKeep: number;
-  #parts: Uint8Array[] = [];
-  #partsBytes = 0;
+  readonly #pool: BufferPool;
+  #buf: Uint8Array = EMPTY; // the chunk being built
+  #len = 0;
+  #expected = ALLOC_STEP; // bytes to ask for when a chunk starts: the last chunk's size plus headroom
   #hash: Hash = createHash('sha1');
   #chunkIndex = 0;
   #firstLineNo = 1;
@@ -28,15 +40,16 @@ export class Chunker {
   #bytePos = 0; // absolute offset of the next byte to arrive
   #lineKept = 0; // bytes of the current (unfinished) line kept so far
 
-  constructor(chunkSize: number, maxLineBytes: number) {
+  constructor(chunkSize: number, maxLineBytes: number, pool = new BufferPool(0)) {
     this.#chunkSize = chunkSize;
     this.#maxKeep = maxLineBytes + 1;
+    this.#pool = pool;
   }
 
   /** Feeds bytes; returns the chunks they complete (usually none or one). */
   push(buf: Uint8Array): Chunk[] {
     const out: Chunk[] = [];
-    let keepFrom = 0; // first byte of `buf` not yet copied into #parts
+    let keepFrom = 0; // first byte of `buf` not yet copied into the chunk
     let hashFrom = 0; // first byte of `buf` not yet hashed
     let pos = 0;
     while (pos < buf.length) {
@@ -79,18 +92,24 @@ export class Chunker {
 
   #append(piece: Uint8Array): void {
     if (piece.length === 0) return;
-    // A reference is enough: callers hand over ownership of what they push.
-    this.#parts.push(piece);
-    this.#partsBytes += piece.length;
+    const need = this.#len + piece.length;
+    if (need > this.#buf.length) this.#grow(need);
+    this.#buf.set(piece, this.#len);
+    this.#len = need;
+  }
+
+  #grow(need: number): void {
+    const next = new Uint8Array(this.#pool.take(Math.max(need, this.#expected, this.#buf.length * 2)));
+    next.set(this.#buf.subarray(0, this.#len));
+    if (this.#buf !== EMPTY) this.#pool.give(this.#buf.buffer as ArrayBuffer);
+    this.#buf = next;
   }
 
   #emit(byteEnd: number): Chunk {
-    const bytes = new Uint8Array(this.#partsBytes);
-    let off = 0;
-    for (const p of this.#parts) {
-      bytes.set(p, off);
-      off += p.length;
-    }
+    const bytes = this.#buf.subarray(0, this.#len);
+    // Chunks of one feed are about the same size: the next one gets a buffer
+    // this big in one go, rounded so that buffers of similar chunks are reused.
+    this.#expected = Math.ceil((this.#len * 1.125 + 1) / ALLOC_STEP) * ALLOC_STEP;
     const meta: ChunkMeta = {
       chunkIndex: this.#chunkIndex++, firstLineNo: this.#firstLineNo, lineCount: this.#lineCount,
       byteStart: this.#byteStart, byteEnd, checksum: this.#hash.digest('hex'),
@@ -98,9 +117,9 @@ export class Chunker {
     this.#firstLineNo += this.#lineCount;
     this.#lineCount = 0;
     this.#byteStart = byteEnd;
-    this.#parts = [];
-    this.#partsBytes = 0;
+    this.#buf = EMPTY;
+    this.#len = 0;
     this.#hash = createHash('sha1');
-    return { meta, bytes: bytes.buffer };
+    return { meta, bytes };
   }
 }

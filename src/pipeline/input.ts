@@ -1,4 +1,5 @@
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { open as openFileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { InputError, InvalidOptionError, toError } from '../errors';
 import type { ChunkMeta } from '../store/types';
@@ -6,14 +7,17 @@ import { Chunker } from './chunker';
 import type { PipelineInput } from './types';
 
 export interface OpenedInput {
-  /** Raw bytes, in order. */
+  /**
+   * Raw bytes, in order. A piece may be overwritten once the next one is
+   * asked for (plain files reuse one read buffer): copy what you keep.
+   */
   bytes: AsyncIterable<Uint8Array>;
   /**
    * Rebuilds a chunk from the file (plain files only), so a retry needs no
    * copy of the chunk kept in memory. Fails with `ERR_INPUT_CHANGED` if the
    * file no longer holds the same bytes.
    */
-  reread?: (meta: ChunkMeta, maxLineBytes: number) => ArrayBuffer;
+  reread?: (meta: ChunkMeta, maxLineBytes: number) => Uint8Array;
   /** Known size in bytes (a plain file), for progress and ETA. */
   totalBytes: number | undefined;
   /** Stops reading: destroys the underlying stream (a cancelled run must not wait for stdin's EOF). */
@@ -56,19 +60,41 @@ function openFile(path: string): OpenedInput {
     const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.message;
     throw new InputError('ERR_INPUT', `Cannot read input ${path}: ${why}`, { cause: e });
   }
+  if (!gzip) {
+    const bytes = fileBytes(path);
+    return { bytes, totalBytes: size, close: () => { void bytes.return(undefined); }, reread: (meta, max) => rereadChunk(path, meta, max) };
+  }
   // Opened lazily, on first read: a run that fails to start leaves no stream behind.
-  const open = (): NodeJS.ReadableStream => {
+  const src = new Source(() => {
     const file = createReadStream(path, { highWaterMark: 1 << 20 });
-    if (!gzip) return file;
     const gunzip = createGunzip();
     file.on('error', (err) => gunzip.destroy(err));
     return file.pipe(gunzip);
-  };
-  const src = new Source(open);
-  const close = () => src.close();
-  return gzip
-    ? { bytes: readableBytes(src, path), totalBytes: undefined, close }
-    : { bytes: readableBytes(src, path), totalBytes: size, close, reread: (meta, max) => rereadChunk(path, meta, max) };
+  });
+  return { bytes: readableBytes(src, path), totalBytes: undefined, close: () => src.close() };
+}
+
+/** Bytes read per call from a plain file. */
+const READ_BYTES = 1 << 20;
+
+/**
+ * A plain file, read into one buffer that is reused for every piece (a read
+ * stream allocates a fresh 1 MiB buffer per read, garbage that piled up on
+ * the otherwise quiet main thread). Opened on first read.
+ */
+async function* fileBytes(path: string): AsyncGenerator<Uint8Array> {
+  const failed = (err: unknown) => new InputError('ERR_INPUT', `Reading ${path} failed: ${toError(err).message}`, { cause: err });
+  const fh = await openFileHandle(path, 'r').catch((err: unknown) => { throw failed(err); });
+  try {
+    const buf = Buffer.allocUnsafe(READ_BYTES);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, READ_BYTES, null).catch((err: unknown) => { throw failed(err); });
+      if (bytesRead === 0) return;
+      yield buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
 }
 
 /** A stream created on first use, which can be destroyed from outside. */
@@ -97,13 +123,13 @@ class Source {
   }
 }
 
-function rereadChunk(path: string, meta: ChunkMeta, maxLineBytes: number): ArrayBuffer {
+function rereadChunk(path: string, meta: ChunkMeta, maxLineBytes: number): Uint8Array {
   const chunker = new Chunker(Number.MAX_SAFE_INTEGER, maxLineBytes);
   const fd = openSync(path, 'r');
   try {
     // In 1 MiB pieces through the same Chunker: an over-long line is cut exactly as the first time.
     for (let pos = meta.byteStart; pos < meta.byteEnd;) {
-      const piece = Buffer.allocUnsafe(Math.min(1 << 20, meta.byteEnd - pos)); // fresh: the chunker keeps references
+      const piece = Buffer.allocUnsafe(Math.min(1 << 20, meta.byteEnd - pos));
       const n = readSync(fd, piece, 0, piece.length, pos);
       if (n === 0) break;
       chunker.push(piece.subarray(0, n));

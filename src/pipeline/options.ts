@@ -16,9 +16,11 @@ export const DEFAULT_CHUNK_SIZE = 10_000;
 /**
  * V8 lets an uncapped heap grow far past what a chunk needs before it
  * collects; capping the old generation keeps each worker's footprint near its
- * working set (a 10k-line chunk of ~800-byte lines needs ~60 MB).
+ * working set (a 10k-line chunk of ~800-byte lines needs ~60 MB). A small
+ * young generation (V8's default is larger) cut peak RSS on a 200k-line run
+ * from ~312 to ~270 MB at the same CPU time (3 alternating runs each).
  */
-export const DEFAULT_WORKER_LIMITS = Object.freeze({ maxOldGenerationSizeMb: 256 });
+export const DEFAULT_WORKER_LIMITS = Object.freeze({ maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 8 });
 
 const KEYS = new Set<string>([
   'input', 'dbPath', 'config', 'runId', 'runType', 'resume', 'workers', 'chunkSize', 'maxInFlight', 'synchronous',

@@ -36,14 +36,14 @@ export interface WorkerInit {
   faults?: readonly FaultInjection[];
 }
 
-/** One chunk of raw NDJSON lines; `bytes` is transferred, not copied. */
+/** One chunk of raw NDJSON lines; `bytes.buffer` is transferred, not copied. */
 export interface ChunkTask {
   runId: string;
   meta: ChunkMeta;
   /** Position in the commit order (dispatch ordinal, skipping resumed chunks). */
   turn: number;
   attempt: number;
-  bytes: ArrayBuffer;
+  bytes: Uint8Array;
 }
 
 export interface ChunkStats {
@@ -63,4 +63,5 @@ export interface ChunkStats {
   writeMs: number;
 }
 
-export type ChunkReply = { ok: true; stats: ChunkStats } | { ok: false; error: SerializedError };
+/** `bytes`: the task's buffer, transferred back for reuse (absent if it could not be). */
+export type ChunkReply = ({ ok: true; stats: ChunkStats } | { ok: false; error: SerializedError }) & { bytes?: Uint8Array };

@@ -6,6 +6,7 @@ import {
 import { StateStore } from '../store';
 import { withBusyRetry } from '../store/busy';
 import type { ChunkCheckpoint, RunStatus } from '../store/types';
+import { BufferPool } from './buffers';
 import { Chunker, type Chunk } from './chunker';
 import { openInput, type OpenedInput } from './input';
 import { prepareRun, type PreparedRun } from './prepare-run';
@@ -58,6 +59,8 @@ class Scheduler {
   readonly #turns = new CommitTurns(new SharedArrayBuffer(TURN_SLOTS * 4));
   readonly #inFlight = new Set<Promise<void>>();
   readonly #limit: ReturnType<typeof pLimit>;
+  /** Chunk buffers come back from the workers and are reused. */
+  readonly #buffers: BufferPool;
   #pool: Piscina | undefined;
   #nextTurn = 0;
   /** Every chunk of the input was handed to a worker (a late cancel then changes nothing). */
@@ -76,6 +79,7 @@ class Scheduler {
     this.#input = input;
     this.#prep = prep;
     this.#limit = pLimit(opts.workers);
+    this.#buffers = new BufferPool(opts.maxInFlight + 1);
   }
 
   get #stopping(): boolean {
@@ -114,7 +118,7 @@ class Scheduler {
   }
 
   async #readAndDispatch(): Promise<void> {
-    const chunker = new Chunker(this.#prep.chunkSize, this.#opts.maxLineBytes);
+    const chunker = new Chunker(this.#prep.chunkSize, this.#opts.maxLineBytes, this.#buffers);
     const pieces = this.#input.bytes[Symbol.asyncIterator]();
     for (;;) {
       const next = await this.#nextPiece(pieces);
@@ -159,6 +163,7 @@ class Scheduler {
     const done = this.#prep.committed.get(chunk.meta.chunkIndex);
     if (done !== undefined) {
       this.#skipCommitted(chunk, done);
+      this.#buffers.give(chunk.bytes.buffer as ArrayBuffer);
       return;
     }
     while (this.#inFlight.size >= this.#opts.maxInFlight) await Promise.race(this.#inFlight);
@@ -185,6 +190,7 @@ class Scheduler {
   async #runChunk(chunk: Chunk, turn: number): Promise<void> {
     if (this.#stopping) { // cancelled while queued: never sent to a worker
       this.#allDispatched = false;
+      this.#buffers.give(chunk.bytes.buffer as ArrayBuffer);
       return;
     }
     const pool = this.#pool as Piscina;
@@ -196,7 +202,7 @@ class Scheduler {
       const task: ChunkTask = { runId: this.#prep.run.runId, meta: chunk.meta, turn, attempt, bytes };
       let reply: ChunkReply;
       try {
-        reply = (await pool.run(task, { transferList: [bytes] })) as ChunkReply;
+        reply = (await pool.run(task, { transferList: [bytes.buffer as ArrayBuffer] })) as ChunkReply;
       } catch (err) {
         if (this.#failure !== undefined) {
           this.#turns.abort(turn); // not retried: later chunks must not wait for this one
@@ -206,6 +212,7 @@ class Scheduler {
         const m = chunk.meta;
         throw new WorkerError(`Chunk ${m.chunkIndex} (lines ${m.firstLineNo}-${m.firstLineNo + m.lineCount - 1}) failed after ${attempt} attempts: ${toError(err).message}`, { cause: err });
       }
+      if (reply.bytes !== undefined) this.#buffers.give(reply.bytes.buffer as ArrayBuffer);
       if (!reply.ok) throw reviveError(reply.error);
       if (reply.stats.outcome !== 'aborted') this.#onChunkDone(reply, chunk, started, turn);
       return;
@@ -217,10 +224,10 @@ class Scheduler {
    * rebuilt from the file when the input is a plain file, else from a copy
    * kept (only while a retry is possible).
    */
-  #retrySource(chunk: Chunk): (last: boolean) => ArrayBuffer {
+  #retrySource(chunk: Chunk): (last: boolean) => Uint8Array {
     const reread = this.#input.reread;
     if (reread !== undefined) return () => reread(chunk.meta, this.#opts.maxLineBytes);
-    const spare = this.#opts.maxAttempts > 1 ? chunk.bytes.slice(0) : new ArrayBuffer(0);
+    const spare = this.#opts.maxAttempts > 1 ? chunk.bytes.slice() : new Uint8Array(0);
     return (last) => (last ? spare : spare.slice(0));
   }
 

@@ -64,7 +64,7 @@ export interface RunPipelineOptions {
   progressIntervalMs?: number;
   /**
    * Limits for each worker thread (a worker that exceeds them is replaced and its chunk retried).
-   * @defaultValue `{ maxOldGenerationSizeMb: 256 }`
+   * @defaultValue `{ maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 8 }`
    */
   workerResourceLimits?: ResourceLimits;
   /** @internal Test-only fault injection. */
