@@ -82,6 +82,18 @@ describe('failure ordering', () => {
     expect(e.summary).toMatchObject({ status: 'failed', chunks: 0, inserted: 0 });
   });
 
+  it('still retries an earlier chunk after a later one failed the run: everything before the failure commits', async () => {
+    const input = feed(6000);
+    const e = await failed(runPipeline({
+      input, dbPath: t.db, workers: 3, chunkSize: 2000, maxAttempts: 3,
+      // Chunk 2 spends its attempts at once; chunk 0's thread exits twice (slow: a new thread each time) first.
+      faultInjection: [{ chunkIndex: 2, kind: 'throw', failAttempts: 9 }, { chunkIndex: 0, kind: 'exit', failAttempts: 2 }],
+    }));
+    expect(e.code).toBe('ERR_WORKER');
+    expect(e.message).toContain('Chunk 2 ');
+    expect(e.summary).toMatchObject({ status: 'failed', chunks: 2, inserted: 4000 });
+  });
+
   it('past maxRejects commits exactly the same chunks whatever the worker count', async () => {
     const lines = mixedFeed(800).lines;
     lines[150] = '[1]'; // one reject, in chunk 1

@@ -204,10 +204,10 @@ class Scheduler {
       try {
         reply = (await pool.run(task, { transferList: [bytes.buffer as ArrayBuffer] })) as ChunkReply;
       } catch (err) {
-        if (this.#failure !== undefined) {
-          this.#turns.abort(turn); // not retried: later chunks must not wait for this one
-          return;
-        }
+        // The run failed at or before this chunk: it may not commit, so no retry.
+        if (this.#turns.abortedAt(turn)) return;
+        // Otherwise retry, even if the run has failed at a later chunk: everything
+        // before the failing chunk commits, whatever the timing.
         if (!last) { this.#stats.retries++; continue; }
         const m = chunk.meta;
         throw new WorkerError(`Chunk ${m.chunkIndex} (lines ${m.firstLineNo}-${m.firstLineNo + m.lineCount - 1}) failed after ${attempt} attempts: ${toError(err).message}`, { cause: err });
