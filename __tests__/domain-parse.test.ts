@@ -32,7 +32,7 @@ describe('parseIntelLine() on valid lines', () => {
     expect(row).toEqual({
       itemId: 'it-1', itemType: 'news', title: 'A title', summary: 'A summary', claimsJson: '[]', evidenceJson: '[]',
       scoresJson: 'null', riskFlagsJson: '[]', explainabilityJson: '[]', trendScore: null, decision: null,
-      decisionReason: null, contentHash: expect.stringMatching(/^[0-9a-f]{40}$/), createdAt: null,
+      decisionReason: null, contentHash: expect.stringMatching(/^[0-9a-f]{40}$/), createdAt: null, lineHash: null,
     });
   });
 

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { loadConfig } from '../src/config';
 import { runPipeline, type PipelineFailure } from '../src/pipeline';
 import { BufferPool } from '../src/pipeline/buffers';
 import { StateStore } from '../src/store';
@@ -74,6 +75,12 @@ describe('runPipeline()', () => {
       const s = await runPipeline({ input, dbPath: db, workers, chunkSize: 100 });
       expect(s).toMatchObject({ inserted: 400, updated: 800, unchanged: 0 });
       dumps.push(tableDump(db));
+      // Again: each line now differs from the row an earlier line left, even
+      // the last version, whose line matches what the first run stored (it is
+      // skipped unparsed at first, then parsed under the lock).
+      const again = await runPipeline({ input, dbPath: db, workers, chunkSize: 100 });
+      expect(again).toMatchObject({ inserted: 0, updated: 1200, unchanged: 0 });
+      expect(tableDump(db)).toMatchObject({ items: (dumps.at(-1) as { items: unknown }).items });
       const one = new Database(db, { readonly: true });
       expect(one.prepare("SELECT title FROM intel_items WHERE item_id = 'dup-7'").pluck().get()).toBe('version from line 808');
       one.close();
@@ -88,6 +95,33 @@ describe('runPipeline()', () => {
     const second = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 300 });
     expect(first.inserted).toBe(1000);
     expect(second).toMatchObject({ inserted: 0, updated: 0, unchanged: 1000, status: 'completed' });
+  });
+
+  it('skips lines identical to the stored ones without parsing them, and parses again when the config changes', async () => {
+    const input = writeFeed('feed.ndjson', mixedFeed(600, 0, 0).lines);
+    await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 100 });
+    const db = new Database(t.db);
+    try {
+      expect(db.prepare('SELECT count(*) FROM intel_items WHERE line_hash IS NULL').pluck().get()).toBe(0);
+      // Tampered behind the pipeline's back: parsing the line would notice (its
+      // content hash differs from the stored one); skipping it does not.
+      db.prepare("UPDATE intel_items SET title = 'tampered', content_hash = 'x' WHERE item_id = 'item-5'").run();
+      const same = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 100 });
+      expect(same).toMatchObject({ unchanged: 600, updated: 0 });
+      expect(db.prepare("SELECT title FROM intel_items WHERE item_id = 'item-5'").pluck().get()).toBe('tampered');
+      // Other weights: the same lines give other rows, so every line is parsed again.
+      const config = loadConfig({}, { weights: { impact: 2, timeliness: 1, virality: 1, relevance: 1, confidence: 1 } });
+      const reweighted = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 100, config });
+      expect(reweighted).toMatchObject({ unchanged: 0, updated: 600 });
+      expect(db.prepare("SELECT title FROM intel_items WHERE item_id = 'item-5'").pluck().get()).toBe('Title of item-5 — ünïcödé ✓');
+      // Rows stored without a line hash (older databases) are parsed once, then skipped.
+      db.prepare('UPDATE intel_items SET line_hash = NULL').run();
+      const first = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 100, config });
+      expect(first).toMatchObject({ unchanged: 600, updated: 0 });
+      expect(db.prepare('SELECT count(*) FROM intel_items WHERE line_hash IS NULL').pluck().get()).toBe(0);
+    } finally {
+      db.close();
+    }
   });
 
   it('handles empty input, a missing trailing newline, CRLF and a BOM', async () => {

@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StateStore, SCHEMA_VERSION } from '../src/store';
+import { MIGRATIONS } from '../src/store/schema';
 import { BrandOrchestratorError } from '../src/errors';
 import { makeRow, tempDir } from './helpers/tmp';
 
@@ -46,6 +47,23 @@ describe('StateStore.open()', () => {
     const db = new Database(t.db, { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     db.close();
+  });
+
+  it('upgrades a version 1 database (no line_hash column) keeping its rows', () => {
+    const db = new Database(t.db);
+    db.exec(MIGRATIONS[0] as string);
+    db.pragma('user_version = 1');
+    db.prepare(`INSERT INTO runs (run_id, run_type, started_at, status) VALUES ('r1', 'batch', '2024-01-01', 'completed')`).run();
+    db.prepare(`INSERT INTO intel_items (item_id, run_id, item_type, title, summary, claims_json, evidence_json, scores_json,
+      risk_flags_json, explainability_json, content_hash, created_at, updated_at)
+      VALUES ('old', 'r1', 'news', 'T', 'S', '[]', '[]', 'null', '[]', '[]', 'h', '2024-01-01', '2024-01-01')`).run();
+    db.close();
+    using store = StateStore.open(t.db);
+    expect(store.getIntelItem('old')).toMatchObject({ title: 'T', contentHash: 'h' });
+    expect(store.storedLineHash('old')).toBeNull();
+    const check = new Database(t.db, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    check.close();
   });
 
   it('reopens a current database without touching its data', () => {
@@ -288,6 +306,49 @@ describe('StateStore#commitChunk()', () => {
     expect(store.getChunk(run.runId, 0)).toMatchObject({ ...meta, inserted: 2, rejected: 1, blankLines: 1 });
     expect(store.listRejects(run.runId)).toEqual([{ lineNo: 3, code: 'invalid_json', reason: 'bad', excerpt: '{' }]);
     expect(store.chunkTotals(run.runId)).toMatchObject({ chunks: 1, linesRead: 4, inserted: 2, rejected: 1, blankLines: 1 });
+  });
+
+  it('confirms a skipped (same) line under the lock, and parses it after all if its row changed', () => {
+    using store = StateStore.open(t.db);
+    const run = store.startRun({ runType: 'batch' });
+    store.commitChunk(run.runId, { meta, rows: [makeRow('a', { lineHash: 'h-a' }), makeRow('b', { lineHash: 'h-b' })], blankLines: 0, rejects: [] });
+    expect(store.storedLineHash('a')).toBe('h-a');
+    expect(store.storedLineHash('zz')).toBeUndefined();
+    const reparsed: number[] = [];
+    const reparse = (lineNo: number, text: string) => {
+      reparsed.push(lineNo);
+      return text === 'bad'
+        ? { ok: false as const, reject: { lineNo, code: 'invalid_json' as const, reason: 'r', excerpt: text } }
+        : { ok: true as const, row: makeRow(text, { title: 'new title' }) };
+    };
+    const run2 = store.startRun({ runType: 'batch' });
+    const cp = store.commitChunk(run2.runId, {
+      meta,
+      rows: [
+        { same: { itemId: 'a', lineHash: 'h-a', lineNo: 1, text: 'a' } }, // still the stored line: unchanged, not parsed
+        makeRow('b', { title: 'changed by an earlier line', lineHash: 'h-b2' }),
+        { same: { itemId: 'b', lineHash: 'h-b', lineNo: 3, text: 'b' } }, // its row changed just above: parsed, wins
+        { same: { itemId: 'c', lineHash: 'h-c', lineNo: 4, text: 'bad' } },
+      ],
+      blankLines: 0, rejects: [], reparse,
+    });
+    expect(reparsed).toEqual([3, 4]);
+    expect(cp).toMatchObject({ inserted: 0, updated: 2, unchanged: 1, rejected: 1 });
+    expect(store.getIntelItem('b')).toMatchObject({ title: 'new title', runId: run2.runId });
+    expect(store.storedLineHash('b')).toBe('h-b');
+    expect(store.listRejects(run2.runId)).toEqual([{ lineNo: 4, code: 'invalid_json', reason: 'r', excerpt: 'bad' }]);
+  });
+
+  it('records the line of an unchanged row that was stored from another line, without rewriting it', () => {
+    using store = StateStore.open(t.db);
+    const run = store.startRun({ runType: 'batch' });
+    store.upsertIntelItem(run.runId, makeRow('a'));
+    expect(store.storedLineHash('a')).toBeNull();
+    const run2 = store.startRun({ runType: 'batch' });
+    const before = store.getIntelItem('a');
+    expect(store.upsertIntelItem(run2.runId, makeRow('a', { lineHash: 'h1' }))).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
+    expect(store.storedLineHash('a')).toBe('h1');
+    expect(store.getIntelItem('a')).toEqual(before); // run_id and updated_at kept
   });
 
   it('leaves nothing behind when the transaction fails after its writes', () => {

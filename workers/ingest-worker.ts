@@ -6,9 +6,9 @@
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import { threadId } from 'node:worker_threads';
 import { fromSqliteError, serializeError } from '../src/errors';
-import { parseIntelLine } from '../src/domain';
+import { lineHash, lineHashSeed, parseIntelLine, quickItemId } from '../src/domain';
 import type { IntelRow, Reject } from '../src/domain/types';
-import { StateStore } from '../src/store';
+import { StateStore, type SameLine } from '../src/store';
 import { withBusyRetry } from '../src/store/busy';
 import type { ChunkReply, ChunkStats, ChunkTask, WorkerInit } from '../src/pipeline/protocol';
 import { CommitTurns } from '../src/pipeline/turns';
@@ -17,6 +17,8 @@ import { injectFault } from './faults';
 
 const init = workerData as WorkerInit;
 const turns = new CommitTurns(init.turns);
+const seed = lineHashSeed(init.config, init.maxLineBytes);
+const reparse = (lineNo: number, text: string) => parseIntelLine(text, lineNo, init.config, init.maxLineBytes);
 let store: StateStore | undefined;
 
 /** This thread's connection, opened on first use and kept for every task. */
@@ -76,16 +78,26 @@ function processChunk(task: ChunkTask): ChunkStats {
   injectFault(init.faults, task, 'before-parse', s);
 
   const t0 = performance.now();
-  const rows: IntelRow[] = [];
+  const rows: (IntelRow | { same: SameLine })[] = [];
   const rejects: Reject[] = [];
   let blankLines = 0;
   for (const line of splitChunk(task.bytes, meta.firstLineNo, init.maxLineBytes)) {
     if (line.kind === 'blank') blankLines++;
     else if (line.kind === 'reject') rejects.push(line.reject);
     else {
+      // The line that produced the stored row, byte for byte: no need to parse
+      // it (confirmed again under the write lock).
+      const h = lineHash(seed, line.text);
+      const id = quickItemId(line.text);
+      if (id !== undefined && s.storedLineHash(id) === h) {
+        rows.push({ same: { itemId: id, lineHash: h, lineNo: line.lineNo, text: line.text } });
+        continue;
+      }
       const r = parseIntelLine(line.text, line.lineNo, init.config, init.maxLineBytes);
-      if (r.ok) rows.push(r.row);
-      else rejects.push(r.reject);
+      if (r.ok) {
+        r.row.lineHash = h;
+        rows.push(r.row);
+      } else rejects.push(r.reject);
     }
   }
   const t1 = performance.now();
@@ -94,7 +106,7 @@ function processChunk(task: ChunkTask): ChunkStats {
   if (!turns.waitFor(task.turn)) return { ...stats, outcome: 'aborted' };
   let locked = 0;
   const cp = withBusyRetry(
-    () => s.commitChunk(task.runId, { meta, rows, rejects, blankLines }, {
+    () => s.commitChunk(task.runId, { meta, rows, rejects, blankLines, reparse }, {
       onLocked: () => { locked = performance.now(); },
       beforeCommit: () => injectFault(init.faults, task, 'in-transaction', s),
     }),
@@ -103,7 +115,7 @@ function processChunk(task: ChunkTask): ChunkStats {
   );
   // Still holding the turn: past maxRejects, no later chunk may commit, so a
   // failed run keeps the same chunks whatever the thread timing.
-  if (turns.addRejected(rejects.length) > init.maxRejects) turns.abort(task.turn + 1);
+  if (turns.addRejected(cp.rejected) > init.maxRejects) turns.abort(task.turn + 1);
   turns.advanceFrom(task.turn);
   stats.lockWaitMs = locked - t1; // waiting for the chunk's turn, then for SQLite's write lock
   stats.writeMs = performance.now() - locked;

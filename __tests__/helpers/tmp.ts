@@ -17,7 +17,7 @@ export function makeRow(itemId: string, over: Partial<IntelRow> = {}): IntelRow 
     claimsJson: '["a claim"]', evidenceJson: '[{"url":"https://reuters.com/x","source":"Reuters","published_at":null}]',
     scoresJson: '{"impact":20,"timeliness":15,"virality":10,"relevance":22,"confidence":8,"trend_score":77.3}',
     riskFlagsJson: '[]', explainabilityJson: '["because"]', trendScore: 77.3, decision: 'promote',
-    decisionReason: 'must-cover: score 77.3 >= 75', contentHash: '', createdAt: null, ...over,
+    decisionReason: 'must-cover: score 77.3 >= 75', contentHash: '', createdAt: null, lineHash: null, ...over,
   };
   base.contentHash = over.contentHash ?? createHash('sha1')
     .update([base.itemType, base.title, base.summary, base.claimsJson, base.evidenceJson, base.scoresJson,

@@ -6,6 +6,7 @@ export {
 } from './scoring';
 export { decide } from './gates';
 export { contentHash, CONTENT_HASH_ALGORITHM } from './hash';
+export { lineHash, lineHashSeed, quickItemId, PARSER_VERSION } from './line-hash';
 export { urlHostname, sourceKey, isSingleSource } from './hosts';
 export { parseIsoTimestamp } from './timestamp';
 

@@ -48,6 +48,7 @@ export function buildRow(item: ValidItem, config: AppConfig): IntelRow {
     decisionReason: reason,
     contentHash: '',
     createdAt: item.createdAt,
+    lineHash: null,
   };
   row.contentHash = contentHash(row);
   return row;

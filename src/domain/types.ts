@@ -39,6 +39,12 @@ export interface IntelRow {
   contentHash: string;
   /** ISO-8601 UTC, or null when the line gave none (the store uses the ingest time). */
   createdAt: string | null;
+  /**
+   * Hash of the line that produced the row (see `lineHash`), set by the
+   * caller that knows the line; null when unknown. Stored so that the same
+   * line next time is recognised without parsing.
+   */
+  lineHash: string | null;
 }
 
 /** Stable reject codes. Part of the public contract: never renamed. */

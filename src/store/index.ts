@@ -1,4 +1,5 @@
 export { StateStore, type ChunkWrite } from './state-store';
+export type { SameLine } from './items';
 export type { StartRunInput } from './runs';
 export { SCHEMA_VERSION } from './schema';
 export * from './types';

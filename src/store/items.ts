@@ -9,11 +9,25 @@ interface ItemRow {
   decision_reason: string | null; content_hash: string; created_at: string; updated_at: string;
 }
 
+/**
+ * A line the worker did not parse because it hashed like the line behind the
+ * stored row (see `lineHash`). Confirmed under the write lock: if an earlier
+ * line of the run changed the row meanwhile, the line is parsed after all.
+ */
+export interface SameLine {
+  readonly itemId: string;
+  readonly lineHash: string;
+  readonly lineNo: number;
+  readonly text: string;
+}
+
 const ORDER = 'ORDER BY created_at, rowid';
 
 /** Statements of the `intel_items` table, prepared once per connection. */
 export class ItemsRepo {
   readonly #hashOf: Database.Statement;
+  readonly #lineHashOf: Database.Statement;
+  readonly #setLineHash: Database.Statement;
   readonly #insert: Database.Statement;
   readonly #update: Database.Statement;
   readonly #get: Database.Statement;
@@ -22,17 +36,20 @@ export class ItemsRepo {
   readonly #countRun: Database.Statement;
 
   constructor(db: Database.Database) {
-    this.#hashOf = db.prepare('SELECT content_hash FROM intel_items WHERE item_id = ?').pluck();
+    this.#hashOf = db.prepare('SELECT content_hash, line_hash FROM intel_items WHERE item_id = ?').raw();
+    this.#lineHashOf = db.prepare('SELECT line_hash FROM intel_items WHERE item_id = ?').pluck();
+    this.#setLineHash = db.prepare('UPDATE intel_items SET line_hash = ? WHERE item_id = ?');
     this.#insert = db.prepare(
       `INSERT INTO intel_items (item_id, run_id, item_type, title, summary, claims_json, evidence_json, scores_json,
-         risk_flags_json, explainability_json, trend_score, decision, decision_reason, content_hash, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         risk_flags_json, explainability_json, trend_score, decision, decision_reason, content_hash, created_at, updated_at,
+         line_hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     // created_at is deliberately absent: the first delivery's timestamp is kept.
     this.#update = db.prepare(
       `UPDATE intel_items SET run_id = ?, item_type = ?, title = ?, summary = ?, claims_json = ?, evidence_json = ?,
          scores_json = ?, risk_flags_json = ?, explainability_json = ?, trend_score = ?, decision = ?,
-         decision_reason = ?, content_hash = ?, updated_at = ?
+         decision_reason = ?, content_hash = ?, updated_at = ?, line_hash = ?
        WHERE item_id = ?`,
     );
     this.#get = db.prepare('SELECT * FROM intel_items WHERE item_id = ?');
@@ -47,24 +64,33 @@ export class ItemsRepo {
    * stored one is not rewritten at all (its run_id and updated_at stay).
    */
   upsertInto(runId: string, row: IntelRow, now: string, counts: UpsertCounts): void {
-    const stored = this.#hashOf.get(row.itemId) as string | undefined;
+    const stored = this.#hashOf.get(row.itemId) as [string, string | null] | undefined;
     if (stored === undefined) {
       this.#insert.run(
         row.itemId, runId, row.itemType, row.title, row.summary, row.claimsJson, row.evidenceJson, row.scoresJson,
         row.riskFlagsJson, row.explainabilityJson, row.trendScore, row.decision, row.decisionReason, row.contentHash,
-        row.createdAt ?? now, now,
+        row.createdAt ?? now, now, row.lineHash,
       );
       counts.inserted++;
-    } else if (stored !== row.contentHash) {
+    } else if (stored[0] !== row.contentHash) {
       this.#update.run(
         runId, row.itemType, row.title, row.summary, row.claimsJson, row.evidenceJson, row.scoresJson,
         row.riskFlagsJson, row.explainabilityJson, row.trendScore, row.decision, row.decisionReason, row.contentHash,
-        now, row.itemId,
+        now, row.lineHash, row.itemId,
       );
       counts.updated++;
     } else {
+      // Same content from a different line (or a row stored before line
+      // hashes): remember this line, so next time it is not parsed. The
+      // content, run_id and updated_at stay as they are.
+      if (row.lineHash !== null && stored[1] !== row.lineHash) this.#setLineHash.run(row.lineHash, row.itemId);
       counts.unchanged++;
     }
+  }
+
+  /** The stored row's line hash (undefined: no such row; null: not known). */
+  lineHashOf(itemId: string): string | null | undefined {
+    return this.#lineHashOf.get(itemId) as string | null | undefined;
   }
 
   get(itemId: string): IntelItem | undefined {

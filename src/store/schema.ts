@@ -84,6 +84,11 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, line_no)
   ) WITHOUT ROWID;
   `,
+  // v2: the hash of the line that produced each row, so an unchanged line is
+  // recognised without parsing it (src/domain/line-hash.ts). NULL: unknown.
+  `
+  ALTER TABLE intel_items ADD COLUMN line_hash TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

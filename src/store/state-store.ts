@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
-import type { IntelRow, Reject } from '../domain/types';
+import type { IntelRow, ParseResult, Reject } from '../domain/types';
 import { InvalidOptionError, StoreError, fromSqliteError } from '../errors';
 import { ChunksRepo } from './chunks';
 import { openDatabase, resolveStoreOptions } from './connection';
-import { ItemsRepo } from './items';
+import { ItemsRepo, type SameLine } from './items';
 import { RunsRepo, unknownRun, type StartRunInput } from './runs';
 import { TelemetryRepo } from './telemetry';
 import type {
@@ -21,9 +21,12 @@ interface Repos {
 /** What one committed chunk holds: its items, its rejects and its blank-line count. */
 export interface ChunkWrite {
   meta: ChunkMeta;
-  rows: readonly IntelRow[];
+  /** In line order: parsed rows, and lines skipped as unchanged (`same`, see `SameLine`). */
+  rows: readonly (IntelRow | { same: SameLine })[];
   rejects: readonly Reject[];
   blankLines: number;
+  /** Parses a skipped line whose row changed since it was skipped; required when `rows` holds any. */
+  reparse?: (lineNo: number, text: string) => ParseResult;
 }
 
 export interface CommitHooks {
@@ -130,15 +133,38 @@ export class StateStore {
     const r = this.#r();
     const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
     const now = new Date().toISOString();
+    let rejected = 0;
     r.db.transaction(() => {
       hooks.onLocked?.();
-      for (const row of chunk.rows) r.items.upsertInto(runId, row, now, counts);
+      const late: Reject[] = []; // skipped lines that had to be parsed after all, and failed
+      for (const entry of chunk.rows) {
+        if (!('same' in entry)) {
+          r.items.upsertInto(runId, entry, now, counts);
+          continue;
+        }
+        const line = entry.same;
+        if (r.items.lineHashOf(line.itemId) === line.lineHash) {
+          counts.unchanged++;
+          continue;
+        }
+        // An earlier line of this run changed the row after this line was skipped.
+        if (chunk.reparse === undefined) throw new Error('commitChunk: a skipped line needs `reparse`');
+        const p = chunk.reparse(line.lineNo, line.text);
+        if (p.ok) r.items.upsertInto(runId, { ...p.row, lineHash: line.lineHash }, now, counts);
+        else late.push(p.reject);
+      }
       for (const rej of chunk.rejects) r.chunks.insertReject(runId, rej);
-      const c = { ...counts, blankLines: chunk.blankLines, rejected: chunk.rejects.length };
-      r.chunks.insertCheckpoint(runId, chunk.meta, c, now);
+      for (const rej of late) r.chunks.insertReject(runId, rej);
+      rejected = chunk.rejects.length + late.length;
+      r.chunks.insertCheckpoint(runId, chunk.meta, { ...counts, blankLines: chunk.blankLines, rejected }, now);
       hooks.beforeCommit?.();
     }).immediate();
-    return { ...chunk.meta, ...counts, blankLines: chunk.blankLines, rejected: chunk.rejects.length, committedAt: now };
+    return { ...chunk.meta, ...counts, blankLines: chunk.blankLines, rejected, committedAt: now };
+  }
+
+  /** The stored row's line hash, read outside any transaction (undefined: no such row; null: not known). */
+  storedLineHash(itemId: string): string | null | undefined {
+    return this.#r().items.lineHashOf(itemId);
   }
 
   getIntelItem(itemId: string): IntelItem | undefined { return this.#r().items.get(itemId); }

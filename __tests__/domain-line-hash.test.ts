@@ -1,0 +1,37 @@
+import { loadConfig } from '../src/config';
+import { lineHash, lineHashSeed, quickItemId } from '../src/domain';
+
+describe('quickItemId()', () => {
+  it('finds the id of ordinary lines, whitespace around the colon included', () => {
+    expect(quickItemId('{"item_id":"a-1","title":"x"}')).toBe('a-1');
+    expect(quickItemId('{ "title": "x", "item_id" :\t "ünï ✓" }')).toBe('ünï ✓');
+  });
+
+  it('gives up (undefined) rather than guess from anything unusual', () => {
+    expect(quickItemId('{"title":"x"}')).toBeUndefined();
+    expect(quickItemId('{"item_id":42}')).toBeUndefined();
+    expect(quickItemId('{"item_id":"a\\"b"}')).toBeUndefined(); // escapes
+    expect(quickItemId('{"item_id":"a\\u0041"}')).toBeUndefined();
+    expect(quickItemId('{"title":"item_id","item_id":"z"}')).toBeUndefined(); // the key as a value comes first
+    expect(quickItemId('{"item_id":"unterminated')).toBeUndefined();
+  });
+});
+
+describe('lineHash() and its seed', () => {
+  const config = loadConfig({});
+
+  it('differs for different bytes, a BOM or a trailing CR included', () => {
+    const seed = lineHashSeed(config, 1024);
+    const line = '{"item_id":"a"}';
+    expect(lineHash(seed, line)).toMatch(/^[0-9a-f]{40}$/);
+    expect(lineHash(seed, line)).toBe(lineHash(seed, line));
+    expect(new Set([lineHash(seed, line), lineHash(seed, `\ufeff${line}`), lineHash(seed, `${line}\r`), lineHash(seed, '{"item_id": "a"}')]).size).toBe(4);
+  });
+
+  it('changes with anything else the row depends on: the config and the line limit', () => {
+    const seed = lineHashSeed(config, 1024);
+    expect(lineHashSeed(loadConfig({}), 1024)).toBe(seed);
+    expect(lineHashSeed(config, 2048)).not.toBe(seed);
+    expect(lineHashSeed(loadConfig({}, { thresholds: { ...config.thresholds, mustCover: 80 } }), 1024)).not.toBe(seed);
+  });
+});
