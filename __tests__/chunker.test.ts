@@ -132,8 +132,17 @@ describe('splitChunk()', () => {
   it('numbers lines from firstLineNo and tells blank lines apart', () => {
     const out = [...splitChunk(Buffer.from('a\n\n  \r\nb'), 41, 100)];
     expect(out).toEqual([
-      { kind: 'line', lineNo: 41, text: 'a' }, { kind: 'blank', lineNo: 42 }, { kind: 'blank', lineNo: 43 }, { kind: 'line', lineNo: 44, text: 'b' },
+      { kind: 'line', lineNo: 41, text: 'a', bytes: Buffer.from('a') }, { kind: 'blank', lineNo: 42 }, { kind: 'blank', lineNo: 43 },
+      { kind: 'line', lineNo: 44, text: 'b', bytes: Buffer.from('b') },
     ]);
+  });
+
+  it("gives each line's raw bytes along with its text, multi-byte characters and CRLF included", () => {
+    const lines = ['{"t":"ünï ✓ 😀"}\r', '', 'plain', '€'];
+    for (const input of [Buffer.from(lines.join('\n')), Buffer.concat([Buffer.from(`${lines.join('\n')}\n`), Buffer.from([0xff])])]) {
+      const out = [...splitChunk(input, 1, 100)].flatMap((l) => (l.kind === 'line' ? [[l.text, Buffer.from(l.bytes).toString('utf8')]] : []));
+      expect(out).toEqual([[lines[0], lines[0]], ['plain', 'plain'], ['€', '€']]);
+    }
   });
 
   it('rejects only the line with invalid UTF-8 or too many bytes', () => {

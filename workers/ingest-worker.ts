@@ -81,24 +81,26 @@ function processChunk(task: ChunkTask): ChunkStats {
   const rows: (IntelRow | { same: SameLine })[] = [];
   const rejects: Reject[] = [];
   let blankLines = 0;
+  const lines: { lineNo: number; text: string; hash: string; id: string | undefined }[] = [];
   for (const line of splitChunk(task.bytes, meta.firstLineNo, init.maxLineBytes)) {
     if (line.kind === 'blank') blankLines++;
     else if (line.kind === 'reject') rejects.push(line.reject);
-    else {
-      // The line that produced the stored row, byte for byte: no need to parse
-      // it (confirmed again under the write lock).
-      const h = lineHash(seed, line.text);
-      const id = quickItemId(line.text);
-      if (id !== undefined && s.storedLineHash(id) === h) {
-        rows.push({ same: { itemId: id, lineHash: h, lineNo: line.lineNo, text: line.text } });
-        continue;
-      }
-      const r = parseIntelLine(line.text, line.lineNo, init.config, init.maxLineBytes);
-      if (r.ok) {
-        r.row.lineHash = h;
-        rows.push(r.row);
-      } else rejects.push(r.reject);
+    else lines.push({ lineNo: line.lineNo, text: line.text, hash: lineHash(seed, line.bytes), id: quickItemId(line.text) });
+  }
+  const stored = s.storedLineHashes(lines.flatMap((l) => (l.id === undefined ? [] : [l.id])));
+  for (const line of lines) {
+    // The line that produced the stored row, byte for byte: no need to parse
+    // it (confirmed again under the write lock).
+    const h = line.hash;
+    if (line.id !== undefined && stored.get(line.id) === h) {
+      rows.push({ same: { itemId: line.id, lineHash: h, lineNo: line.lineNo, text: line.text } });
+      continue;
     }
+    const r = parseIntelLine(line.text, line.lineNo, init.config, init.maxLineBytes);
+    if (r.ok) {
+      r.row.lineHash = h;
+      rows.push(r.row);
+    } else rejects.push(r.reject);
   }
   const t1 = performance.now();
   stats.parseMs = t1 - t0;

@@ -3,7 +3,7 @@ import { truncate } from '../domain/invalid';
 import type { Reject } from '../domain/types';
 
 export type ChunkLine =
-  | { kind: 'line'; lineNo: number; text: string }
+  | { kind: 'line'; lineNo: number; text: string; /** The line's raw bytes (a view into the chunk). */ bytes: Uint8Array }
   | { kind: 'blank'; lineNo: number }
   | { kind: 'reject'; lineNo: number; reject: Reject };
 
@@ -25,11 +25,16 @@ export function* splitChunk(bytes: Uint8Array, firstLineNo: number, maxLineBytes
   }
   let lineNo = firstLineNo;
   let start = 0;
+  let byteStart = 0;
   while (start < text.length) {
     const nl = text.indexOf('\n', start);
     const end = nl === -1 ? text.length : nl;
-    yield classify(text.slice(start, end), lineNo++);
+    // "\n" is one byte in UTF-8 and one unit in UTF-16: both split alike.
+    const byteNl = bytes.indexOf(10, byteStart);
+    const byteEnd = byteNl === -1 ? bytes.length : byteNl;
+    yield classify(text.slice(start, end), lineNo++, bytes.subarray(byteStart, byteEnd));
     start = end + 1;
+    byteStart = byteEnd + 1;
   }
 }
 
@@ -47,16 +52,16 @@ function* splitBytes(bytes: Uint8Array, firstLineNo: number, maxLineBytes: numbe
       continue;
     }
     try {
-      yield classify(strict.decode(raw), no);
+      yield classify(strict.decode(raw), no, raw);
     } catch {
       yield reject(no, 'invalid_utf8', 'Line is not valid UTF-8', lenient.decode(raw.subarray(0, EXCERPT_MAX_CHARS * 4)));
     }
   }
 }
 
-function classify(text: string, lineNo: number): ChunkLine {
+function classify(text: string, lineNo: number, bytes: Uint8Array): ChunkLine {
   if (text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '')) return { kind: 'blank', lineNo };
-  return { kind: 'line', lineNo, text };
+  return { kind: 'line', lineNo, text, bytes };
 }
 
 function reject(lineNo: number, code: Reject['code'], reason: string, text: string): ChunkLine {

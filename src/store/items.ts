@@ -27,6 +27,7 @@ const ORDER = 'ORDER BY created_at, rowid';
 export class ItemsRepo {
   readonly #hashOf: Database.Statement;
   readonly #lineHashOf: Database.Statement;
+  readonly #lineHashesOf: Database.Statement;
   readonly #setLineHash: Database.Statement;
   readonly #insert: Database.Statement;
   readonly #update: Database.Statement;
@@ -38,6 +39,10 @@ export class ItemsRepo {
   constructor(db: Database.Database) {
     this.#hashOf = db.prepare('SELECT content_hash, line_hash FROM intel_items WHERE item_id = ?').raw();
     this.#lineHashOf = db.prepare('SELECT line_hash FROM intel_items WHERE item_id = ?').pluck();
+    // One statement for a whole chunk's ids (a JSON array, bound): the lookups run in SQLite, not one call each.
+    this.#lineHashesOf = db.prepare(
+      'SELECT item_id, line_hash FROM intel_items WHERE item_id IN (SELECT value FROM json_each(?)) AND line_hash IS NOT NULL',
+    ).raw();
     this.#setLineHash = db.prepare('UPDATE intel_items SET line_hash = ? WHERE item_id = ?');
     this.#insert = db.prepare(
       `INSERT INTO intel_items (item_id, run_id, item_type, title, summary, claims_json, evidence_json, scores_json,
@@ -86,6 +91,14 @@ export class ItemsRepo {
       if (row.lineHash !== null && stored[1] !== row.lineHash) this.#setLineHash.run(row.lineHash, row.itemId);
       counts.unchanged++;
     }
+  }
+
+  /** Line hashes of the stored rows among `itemIds` (rows without one are left out). */
+  lineHashesOf(itemIds: readonly string[]): Map<string, string> {
+    const out = new Map<string, string>();
+    if (itemIds.length === 0) return out;
+    for (const [id, h] of this.#lineHashesOf.iterate(JSON.stringify(itemIds)) as IterableIterator<[string, string]>) out.set(id, h);
+    return out;
   }
 
   /** The stored row's line hash (undefined: no such row; null: not known). */

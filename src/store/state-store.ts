@@ -167,6 +167,11 @@ export class StateStore {
     return this.#r().items.lineHashOf(itemId);
   }
 
+  /** Like {@link StateStore.storedLineHash} for many ids in one statement; rows without a line hash are left out. */
+  storedLineHashes(itemIds: readonly string[]): Map<string, string> {
+    return this.#r().items.lineHashesOf(itemIds);
+  }
+
   getIntelItem(itemId: string): IntelItem | undefined { return this.#r().items.get(itemId); }
   /** A run's items in a stable order (created_at, then insertion order). */
   listIntelItemsForRun(runId: string): IntelItem[] { return this.#r().items.listForRun(runId); }
