@@ -59,7 +59,7 @@ export function resolvePipelineOptions(o: RunPipelineOptions): ResolvedPipelineO
     resume: o.resume,
     workers,
     chunkSize: int('chunkSize', o.chunkSize ?? DEFAULT_CHUNK_SIZE, 1, 1_000_000),
-    maxInFlight: int('maxInFlight', o.maxInFlight ?? workers + 1, 1, 1024),
+    maxInFlight: int('maxInFlight', o.maxInFlight ?? workers, 1, 1024),
     synchronous,
     maxRejects: o.maxRejects === undefined ? Number.POSITIVE_INFINITY : int('maxRejects', o.maxRejects, 0, Number.MAX_SAFE_INTEGER),
     maxLineBytes: int('maxLineBytes', o.maxLineBytes ?? 1_048_576, 64, 256 * 1_048_576),

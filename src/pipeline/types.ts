@@ -43,7 +43,11 @@ export interface RunPipelineOptions {
   workers?: number;
   /** Lines per chunk (one transaction each). @defaultValue 10000 */
   chunkSize?: number;
-  /** Chunks held in memory at once (in workers plus ready to go). @defaultValue `workers + 1` */
+  /**
+   * Chunks handed to the pool at once (running or queued for a worker). The
+   * scheduler also holds the next chunk, built and waiting for a slot, so a
+   * worker that finishes finds work at once. @defaultValue `workers`
+   */
   maxInFlight?: number;
   /** @defaultValue `'NORMAL'` */
   synchronous?: Synchronous;
