@@ -46,7 +46,7 @@ function rawDb(journal: 'DELETE' | 'WAL', sync: 'FULL' | 'NORMAL'): { db: Databa
   const db = new Database(join(work, `raw-${dbN++}.sqlite`));
   db.pragma(`journal_mode = ${journal}`);
   db.pragma(`synchronous = ${sync}`);
-  db.exec(MIGRATIONS[0] as string);
+  for (const m of MIGRATIONS) db.exec(m); // the whole current schema
   db.prepare("INSERT INTO runs (run_id, run_type, started_at, status) VALUES ('r', 'bench', '2026-01-01', 'running')").run();
   return { db, items: new ItemsRepo(db) };
 }
