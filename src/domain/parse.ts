@@ -1,5 +1,7 @@
 /**
  * `parseIntelLine`: one NDJSON line in, one stored row or one reject out.
+ * Changing what a line turns into (here, in validation, scoring or gates)?
+ * Bump `PARSER_VERSION` in line-hash.ts, or re-ingests keep the old rows.
  *
  * Choices where the spec is silent (also the contract the tests pin):
  * - `null` for an optional field (claims, evidence, scores, risk_flags,
