@@ -101,6 +101,20 @@ describe('brand-orchestrator ingest', () => {
   });
 });
 
+describe('brand-orchestrator ingest --parse-all', () => {
+  it('parses lines that an ordinary re-ingest skips as identical to the stored ones', () => {
+    const feed = feedFile(50);
+    expect(cli(['ingest', feed, '--db', t.db, '--quiet']).status).toBe(0);
+    const db = new Database(t.db);
+    db.prepare("UPDATE intel_items SET title = 'edited by hand', content_hash = 'x' WHERE item_id = 'item-3'").run();
+    db.close();
+    const skipped = cli(['ingest', feed, '--db', t.db, '--json']);
+    expect(JSON.parse(skipped.stdout)).toMatchObject({ unchanged: 50, updated: 0 });
+    const parsed = cli(['ingest', feed, '--db', t.db, '--json', '--parse-all']);
+    expect(JSON.parse(parsed.stdout)).toMatchObject({ unchanged: 49, updated: 1 });
+  });
+});
+
 describe('brand-orchestrator runs / items / rejects', () => {
   it('lists runs, shows one with telemetry, and exports items that re-ingest as all unchanged', () => {
     expect(cli(['ingest', feedFile(300, 100), '--db', t.db, '--run-id', 'first', '--quiet']).status).toBe(0);

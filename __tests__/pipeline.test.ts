@@ -109,6 +109,11 @@ describe('runPipeline()', () => {
       const same = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 100 });
       expect(same).toMatchObject({ unchanged: 600, updated: 0 });
       expect(db.prepare("SELECT title FROM intel_items WHERE item_id = 'item-5'").pluck().get()).toBe('tampered');
+      // parseAll: every line is parsed, so the tampered row is noticed and rewritten.
+      const all = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 100, parseAll: true });
+      expect(all).toMatchObject({ unchanged: 599, updated: 1 });
+      expect(db.prepare("SELECT title FROM intel_items WHERE item_id = 'item-5'").pluck().get()).toBe('Title of item-5 — ünïcödé ✓');
+      db.prepare("UPDATE intel_items SET title = 'tampered', content_hash = 'x' WHERE item_id = 'item-5'").run();
       // Other weights: the same lines give other rows, so every line is parsed again.
       const config = loadConfig({}, { weights: { impact: 2, timeliness: 1, virality: 1, relevance: 1, confidence: 1 } });
       const reweighted = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 100, config });
@@ -295,6 +300,7 @@ describe('runPipeline()', () => {
   });
 
   it('validates options at the boundary with clear messages', async () => {
+    await expect(runPipeline({ input: 'x', parseAll: 'yes' as never })).rejects.toThrow('Expected `parseAll` to be a boolean, got "yes" (string)');
     await expect(runPipeline({ input: 'x', workers: 0 })).rejects.toThrow('Expected `workers` to be an integer from 1 to 64, got 0 (number)');
     await expect(runPipeline({ input: 'x', chunkSize: 1.5 })).rejects.toThrow(/`chunkSize` to be an integer/);
     await expect(runPipeline({ input: 'x', wokers: 2 } as never)).rejects.toThrow(/Unknown option `wokers`/);

@@ -24,7 +24,7 @@ export const DEFAULT_WORKER_LIMITS = Object.freeze({ maxOldGenerationSizeMb: 256
 
 const KEYS = new Set<string>([
   'input', 'dbPath', 'config', 'runId', 'runType', 'resume', 'workers', 'chunkSize', 'maxInFlight', 'synchronous',
-  'maxRejects', 'maxLineBytes', 'busyTimeoutMs', 'maxBusyWaitMs', 'maxAttempts', 'signal', 'onProgress',
+  'maxRejects', 'maxLineBytes', 'parseAll', 'busyTimeoutMs', 'maxBusyWaitMs', 'maxAttempts', 'signal', 'onProgress',
   'progressIntervalMs', 'workerResourceLimits', 'faultInjection',
 ]);
 
@@ -42,6 +42,7 @@ export function resolvePipelineOptions(o: RunPipelineOptions): ResolvedPipelineO
     throw new InvalidOptionError(`Expected \`synchronous\` to be 'NORMAL' or 'FULL', got ${describe(o.synchronous)}`);
   }
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new InvalidOptionError(`Expected \`signal\` to be an AbortSignal, got ${describe(o.signal)}`);
+  if (o.parseAll !== undefined && typeof o.parseAll !== 'boolean') throw new InvalidOptionError(`Expected \`parseAll\` to be a boolean, got ${describe(o.parseAll)}`);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new InvalidOptionError(`Expected \`onProgress\` to be a function, got ${describe(o.onProgress)}`);
   for (const k of ['runId', 'resume', 'dbPath', 'runType'] as const) {
     const v = o[k];
@@ -63,6 +64,7 @@ export function resolvePipelineOptions(o: RunPipelineOptions): ResolvedPipelineO
     synchronous,
     maxRejects: o.maxRejects === undefined ? Number.POSITIVE_INFINITY : int('maxRejects', o.maxRejects, 0, Number.MAX_SAFE_INTEGER),
     maxLineBytes: int('maxLineBytes', o.maxLineBytes ?? 1_048_576, 64, 256 * 1_048_576),
+    parseAll: o.parseAll ?? false,
     busyTimeoutMs: int('busyTimeoutMs', o.busyTimeoutMs ?? 5000, 0, 3_600_000),
     maxBusyWaitMs: int('maxBusyWaitMs', o.maxBusyWaitMs ?? 30_000, 0, 3_600_000),
     maxAttempts: int('maxAttempts', o.maxAttempts ?? 3, 1, 100),

@@ -29,6 +29,8 @@ export interface WorkerInit {
   busyTimeoutMs: number;
   maxBusyWaitMs: number;
   maxLineBytes: number;
+  /** Parse every line: no skipping of lines identical to the stored rows' (`RunPipelineOptions.parseAll`). */
+  parseAll: boolean;
   /** Past this many rejected lines, no later chunk commits (checked while holding the turn). */
   maxRejects: number;
   config: AppConfig;

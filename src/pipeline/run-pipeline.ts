@@ -113,7 +113,7 @@ class Scheduler {
     const o = this.#opts;
     return {
       dbPath: o.dbPath, synchronous: o.synchronous, busyTimeoutMs: o.busyTimeoutMs, maxBusyWaitMs: o.maxBusyWaitMs,
-      maxLineBytes: o.maxLineBytes, maxRejects: o.maxRejects, config: o.config, turns: this.#turns.buffer, faults: o.faultInjection === undefined ? undefined : ([] as FaultInjection[]).concat(o.faultInjection),
+      maxLineBytes: o.maxLineBytes, parseAll: o.parseAll, maxRejects: o.maxRejects, config: o.config, turns: this.#turns.buffer, faults: o.faultInjection === undefined ? undefined : ([] as FaultInjection[]).concat(o.faultInjection),
     };
   }
 

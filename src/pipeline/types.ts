@@ -55,6 +55,12 @@ export interface RunPipelineOptions {
   maxRejects?: number;
   /** @defaultValue 1048576 (1 MiB) */
   maxLineBytes?: number;
+  /**
+   * Parse every line, even one identical to the line behind its stored row
+   * (which is otherwise counted `unchanged` unparsed). For after a parser change
+   * that did not bump `PARSER_VERSION`, or rows edited by hand. @defaultValue false
+   */
+  parseAll?: boolean;
   /** Per-statement SQLite busy timeout. @defaultValue 5000 */
   busyTimeoutMs?: number;
   /** Longest a chunk waits for the write lock (with backoff) before the run fails with `ERR_DB_BUSY`. @defaultValue 30000 */

@@ -11,7 +11,7 @@ import { intArg, resolveDb, type GlobalOpts } from '../shared';
 
 interface IngestOpts extends GlobalOpts {
   runId?: string; runType: string; workers?: number; chunkSize?: number; maxRejects?: number; rejects?: string;
-  synchronous: string; json?: boolean; quiet?: boolean; resume?: string;
+  synchronous: string; json?: boolean; quiet?: boolean; resume?: string; parseAll?: boolean;
 }
 
 export function registerIngest(program: Command): void {
@@ -27,6 +27,7 @@ export function registerIngest(program: Command): void {
     .option('--max-rejects <n>', 'fail the run after this many rejected lines', intArg('--max-rejects'))
     .option('--rejects <file>', 'also write the run\'s rejects to this NDJSON file')
     .option('--synchronous <mode>', 'SQLite synchronous: normal or full', 'normal')
+    .option('--parse-all', 'parse every line, even one identical to the line behind its stored row (skipped as unchanged otherwise)')
     .option('--json', 'print the run summary as one JSON object on stdout, nothing else')
     .option('--quiet', 'no progress output')
     .action(async (file: string, opts: IngestOpts, cmd: Command) => {
@@ -56,7 +57,7 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
   try {
     summary = await runPipeline({
       input: file === '-' ? process.stdin : file, dbPath, runId: opts.runId, runType: opts.runType, resume: opts.resume,
-      workers: opts.workers, chunkSize: opts.chunkSize, maxRejects: opts.maxRejects, synchronous: sync,
+      workers: opts.workers, chunkSize: opts.chunkSize, maxRejects: opts.maxRejects, synchronous: sync, parseAll: opts.parseAll === true,
       signal: ac.signal, onProgress: (e) => progress.update(e), progressIntervalMs: mode === 'tty' ? 200 : 1000,
     });
   } catch (err) {
