@@ -339,7 +339,7 @@ describe('StateStore#commitChunk()', () => {
     expect(store.listRejects(run2.runId)).toEqual([{ lineNo: 4, code: 'invalid_json', reason: 'r', excerpt: 'bad' }]);
   });
 
-  it('records the line of an unchanged row that was stored from another line, without rewriting it', () => {
+  it('records the line of an unchanged row stored before line hashes, once, without rewriting it', () => {
     using store = StateStore.open(t.db);
     const run = store.startRun({ runType: 'batch' });
     store.upsertIntelItem(run.runId, makeRow('a'));
@@ -349,6 +349,9 @@ describe('StateStore#commitChunk()', () => {
     expect(store.upsertIntelItem(run2.runId, makeRow('a', { lineHash: 'h1' }))).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
     expect(store.storedLineHash('a')).toBe('h1');
     expect(store.getIntelItem('a')).toEqual(before); // run_id and updated_at kept
+    // Once a row has a line hash, the same content from yet another line writes nothing.
+    expect(store.upsertIntelItem(run2.runId, makeRow('a', { lineHash: 'h2' }))).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
+    expect(store.storedLineHash('a')).toBe('h1');
   });
 
   it('leaves nothing behind when the transaction fails after its writes', () => {

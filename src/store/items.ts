@@ -85,10 +85,13 @@ export class ItemsRepo {
       );
       counts.updated++;
     } else {
-      // Same content from a different line (or a row stored before line
-      // hashes): remember this line, so next time it is not parsed. The
-      // content, run_id and updated_at stay as they are.
-      if (row.lineHash !== null && stored[1] !== row.lineHash) this.#setLineHash.run(row.lineHash, row.itemId);
+      // A row stored before line hashes (schema v1): remember this line, once,
+      // so next time it is not parsed. Not when the row already has a line
+      // hash: a feed whose lines differ every night only in an ignored field
+      // (an export timestamp) would then rewrite every row every night, where
+      // an unchanged row is otherwise never written. Content, run_id and
+      // updated_at stay as they are.
+      if (row.lineHash !== null && stored[1] === null) this.#setLineHash.run(row.lineHash, row.itemId);
       counts.unchanged++;
     }
   }
