@@ -106,7 +106,9 @@ describe('brand-orchestrator ingest --parse-all', () => {
     const feed = feedFile(50);
     expect(cli(['ingest', feed, '--db', t.db, '--quiet']).status).toBe(0);
     const db = new Database(t.db);
+    const lineHash = db.prepare("SELECT line_hash FROM intel_items WHERE item_id = 'item-3'").pluck().get();
     db.prepare("UPDATE intel_items SET title = 'edited by hand', content_hash = 'x' WHERE item_id = 'item-3'").run();
+    db.prepare("UPDATE intel_items SET line_hash = ? WHERE item_id = 'item-3'").run(lineHash); // hides the edit from the skip
     db.close();
     const skipped = cli(['ingest', feed, '--db', t.db, '--json']);
     expect(JSON.parse(skipped.stdout)).toMatchObject({ unchanged: 50, updated: 0 });

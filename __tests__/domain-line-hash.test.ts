@@ -35,5 +35,11 @@ describe('lineHash() and its seed', () => {
     expect(lineHashSeed(loadConfig({}), 1024)).toBe(seed);
     expect(lineHashSeed(config, 2048)).not.toBe(seed);
     expect(lineHashSeed(loadConfig({}, { thresholds: { ...config.thresholds, mustCover: 80 } }), 1024)).not.toBe(seed);
+    expect(lineHashSeed(loadConfig({}, { brand: { ...config.brand, pillars: [...config.brand.pillars, 'new pillar'] } }), 1024)).not.toBe(seed);
+  });
+
+  it('does not change with settings that do not shape rows: database path, artifacts folder, log level', () => {
+    const seed = lineHashSeed(config, 1024);
+    expect(lineHashSeed(loadConfig({ BRAND_ORCH_DB_PATH: '/elsewhere/db.sqlite', BRAND_ORCH_LOG_LEVEL: 'DEBUG' }, { artifactsDir: '/tmp/a' }), 1024)).toBe(seed);
   });
 });

@@ -103,22 +103,32 @@ describe('runPipeline()', () => {
     const db = new Database(t.db);
     try {
       expect(db.prepare('SELECT count(*) FROM intel_items WHERE line_hash IS NULL').pluck().get()).toBe(0);
-      // Tampered behind the pipeline's back: parsing the line would notice (its
+      const original = db.prepare("SELECT line_hash FROM intel_items WHERE item_id = 'item-5'").pluck().get() as string;
+      const tamper = () => db.prepare("UPDATE intel_items SET title = 'tampered', content_hash = 'x' WHERE item_id = 'item-5'").run();
+      const titleOf5 = () => db.prepare("SELECT title FROM intel_items WHERE item_id = 'item-5'").pluck().get();
+      // A hand edit of the content drops the row's line hash (a trigger), so its line is parsed next time and wins.
+      tamper();
+      expect(db.prepare("SELECT line_hash FROM intel_items WHERE item_id = 'item-5'").pluck().get()).toBeNull();
+      const healed = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 100 });
+      expect(healed).toMatchObject({ unchanged: 599, updated: 1 });
+      expect(titleOf5()).toBe('Title of item-5 — ünïcödé ✓');
+      // Tampered *and* given back its line hash: parsing the line would notice (its
       // content hash differs from the stored one); skipping it does not.
-      db.prepare("UPDATE intel_items SET title = 'tampered', content_hash = 'x' WHERE item_id = 'item-5'").run();
+      tamper();
+      db.prepare("UPDATE intel_items SET line_hash = ? WHERE item_id = 'item-5'").run(original);
       const same = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 100 });
       expect(same).toMatchObject({ unchanged: 600, updated: 0 });
-      expect(db.prepare("SELECT title FROM intel_items WHERE item_id = 'item-5'").pluck().get()).toBe('tampered');
+      expect(titleOf5()).toBe('tampered');
       // parseAll: every line is parsed, so the tampered row is noticed and rewritten.
       const all = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 100, parseAll: true });
       expect(all).toMatchObject({ unchanged: 599, updated: 1 });
-      expect(db.prepare("SELECT title FROM intel_items WHERE item_id = 'item-5'").pluck().get()).toBe('Title of item-5 — ünïcödé ✓');
-      db.prepare("UPDATE intel_items SET title = 'tampered', content_hash = 'x' WHERE item_id = 'item-5'").run();
+      expect(titleOf5()).toBe('Title of item-5 — ünïcödé ✓');
+      tamper();
       // Other weights: the same lines give other rows, so every line is parsed again.
       const config = loadConfig({}, { weights: { impact: 2, timeliness: 1, virality: 1, relevance: 1, confidence: 1 } });
       const reweighted = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 100, config });
       expect(reweighted).toMatchObject({ unchanged: 0, updated: 600 });
-      expect(db.prepare("SELECT title FROM intel_items WHERE item_id = 'item-5'").pluck().get()).toBe('Title of item-5 — ünïcödé ✓');
+      expect(titleOf5()).toBe('Title of item-5 — ünïcödé ✓');
       // Rows stored without a line hash (older databases) are parsed once, then skipped.
       db.prepare('UPDATE intel_items SET line_hash = NULL').run();
       const first = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 100, config });

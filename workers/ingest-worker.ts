@@ -87,7 +87,10 @@ function processChunk(task: ChunkTask): ChunkStats {
     else if (line.kind === 'reject') rejects.push(line.reject);
     else lines.push({ lineNo: line.lineNo, text: line.text, hash: lineHash(seed, line.bytes), id: quickItemId(line.text) });
   }
-  const stored = init.parseAll ? new Map<string, string>() : s.storedLineHashes(lines.flatMap((l) => (l.id === undefined ? [] : [l.id])));
+  const ids = lines.flatMap((l) => (l.id === undefined ? [] : [l.id]));
+  const stored = init.parseAll
+    ? new Map<string, string>()
+    : withBusyRetry(() => s.storedLineHashes(ids), init.maxBusyWaitMs, `Chunk ${meta.chunkIndex}: looking up stored lines`);
   for (const line of lines) {
     // The line that produced the stored row, byte for byte: no need to parse
     // it (confirmed again under the write lock).

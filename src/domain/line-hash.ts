@@ -16,9 +16,18 @@ import type { AppConfig } from '../config';
  */
 export const PARSER_VERSION = 1;
 
-/** The seed of every line hash for one config and line limit: 16 hex chars. */
+/**
+ * The seed of every line hash: 16 hex chars over what a row depends on
+ * besides its line: the parts of the config that parsing, scoring and gating
+ * read (not the database path, artifacts folder or log level, which differ
+ * between a cron job and a manual run), the line limit, the parser's version,
+ * and the Node/V8/ICU versions (URL and date handling come from them).
+ */
 export function lineHashSeed(config: AppConfig, maxLineBytes: number): string {
-  return hash('sha1', `${PARSER_VERSION}\n${maxLineBytes}\n${JSON.stringify(config)}`, 'hex').slice(0, 16);
+  const { brand, weights, thresholds, sourcePolicy } = config;
+  const runtime = `${process.version} ${process.versions.v8} ${process.versions.icu ?? ''}`;
+  const text = JSON.stringify([PARSER_VERSION, maxLineBytes, runtime, brand, weights, thresholds, sourcePolicy]);
+  return hash('sha1', text, 'hex').slice(0, 16);
 }
 
 /**

@@ -36,7 +36,7 @@ export function openInput(input: PipelineInput): OpenedInput {
   }
   if (isIterable(input)) {
     const bytes = iterableBytes(input);
-    return { bytes, totalBytes: undefined, close: () => { void bytes.return(undefined); } };
+    return { bytes, totalBytes: undefined, close: () => { bytes.return(undefined).catch(() => undefined); } };
   }
   throw new InvalidOptionError('Expected `input` to be a file path, a Readable or an iterable of lines, bytes or objects');
 }
@@ -62,7 +62,8 @@ function openFile(path: string): OpenedInput {
   }
   if (!gzip) {
     const bytes = fileBytes(path);
-    return { bytes, totalBytes: size, close: () => { void bytes.return(undefined); }, reread: (meta, max) => rereadChunk(path, meta, max) };
+    // return() runs the generator's finally (closing the file); a failing close must not become an unhandled rejection.
+    return { bytes, totalBytes: size, close: () => { bytes.return(undefined).catch(() => undefined); }, reread: (meta, max) => rereadChunk(path, meta, max) };
   }
   // Opened lazily, on first read: a run that fails to start leaves no stream behind.
   const src = new Source(() => {

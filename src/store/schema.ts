@@ -86,8 +86,18 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // v2: the hash of the line that produced each row, so an unchanged line is
   // recognised without parsing it (src/domain/line-hash.ts). NULL: unknown.
+  // Any other writer that changes a row's content without setting line_hash
+  // (a hand edit, an older version of this code) drops it, so the next
+  // delivery of that item is parsed, not trusted.
   `
   ALTER TABLE intel_items ADD COLUMN line_hash TEXT;
+  CREATE TRIGGER intel_items_content_changed
+  AFTER UPDATE OF item_type, title, summary, claims_json, evidence_json, scores_json, risk_flags_json,
+    explainability_json, trend_score, decision, decision_reason, content_hash ON intel_items
+  WHEN NEW.line_hash IS OLD.line_hash AND NEW.line_hash IS NOT NULL
+  BEGIN
+    UPDATE intel_items SET line_hash = NULL WHERE item_id = NEW.item_id;
+  END;
   `,
 ];
 
