@@ -128,10 +128,11 @@ function rereadChunk(path: string, meta: ChunkMeta, maxLineBytes: number): Uint8
   const chunker = new Chunker(Number.MAX_SAFE_INTEGER, maxLineBytes);
   const fd = openSync(path, 'r');
   try {
-    // In 1 MiB pieces through the same Chunker: an over-long line is cut exactly as the first time.
+    // In pieces through the same Chunker: an over-long line is cut exactly as
+    // the first time. The chunker copies what it is given, so one buffer does.
+    const piece = Buffer.allocUnsafe(Math.min(READ_BYTES, meta.byteEnd - meta.byteStart));
     for (let pos = meta.byteStart; pos < meta.byteEnd;) {
-      const piece = Buffer.allocUnsafe(Math.min(1 << 20, meta.byteEnd - pos));
-      const n = readSync(fd, piece, 0, piece.length, pos);
+      const n = readSync(fd, piece, 0, Math.min(piece.length, meta.byteEnd - pos), pos);
       if (n === 0) break;
       chunker.push(piece.subarray(0, n));
       pos += n;

@@ -2,11 +2,13 @@ import { availableParallelism } from 'node:os';
 import { loadConfig, type AppConfig } from '../config';
 import { InvalidOptionError } from '../errors';
 import type { Synchronous } from '../store/types';
+import type { FaultInjection } from './protocol';
 import type { RunPipelineOptions } from './types';
 
 export type ResolvedPipelineOptions = Readonly<
   Required<Omit<RunPipelineOptions, 'runId' | 'resume' | 'signal' | 'onProgress' | 'workerResourceLimits' | 'faultInjection' | 'maxRejects'>>
-  & Pick<RunPipelineOptions, 'runId' | 'resume' | 'signal' | 'onProgress' | 'workerResourceLimits' | 'faultInjection'>
+  & Pick<RunPipelineOptions, 'runId' | 'resume' | 'signal' | 'onProgress' | 'workerResourceLimits'>
+  & { faultInjection: readonly FaultInjection[] | undefined }
   & { maxRejects: number; config: AppConfig; synchronous: Synchronous }
 >;
 
@@ -72,7 +74,7 @@ export function resolvePipelineOptions(o: RunPipelineOptions): ResolvedPipelineO
     onProgress: o.onProgress,
     progressIntervalMs: int('progressIntervalMs', o.progressIntervalMs ?? 500, 0, 3_600_000),
     workerResourceLimits: o.workerResourceLimits ?? DEFAULT_WORKER_LIMITS,
-    faultInjection: o.faultInjection,
+    faultInjection: o.faultInjection === undefined ? undefined : ([] as FaultInjection[]).concat(o.faultInjection),
   });
 }
 

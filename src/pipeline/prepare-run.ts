@@ -13,7 +13,7 @@ export interface PreparedRun {
 
 export function prepareRun(store: StateStore, opts: ResolvedPipelineOptions): PreparedRun {
   if (opts.resume === undefined) {
-    const run = store.startRun({ runId: opts.runId, runType: opts.runType, settings: settingsSnapshot(opts, opts.chunkSize) });
+    const run = store.startRun({ runId: opts.runId, runType: opts.runType, settings: settingsSnapshot(opts) });
     return { run, chunkSize: opts.chunkSize, committed: new Map() };
   }
   const previous = store.getRun(opts.resume);
@@ -31,9 +31,9 @@ export function prepareRun(store: StateStore, opts: ResolvedPipelineOptions): Pr
   return { run: store.reopenRun(opts.resume), chunkSize, committed };
 }
 
-function settingsSnapshot(opts: ResolvedPipelineOptions, chunkSize: number): Record<string, unknown> {
+function settingsSnapshot(opts: ResolvedPipelineOptions): Record<string, unknown> {
   return {
-    chunkSize, workers: opts.workers, maxInFlight: opts.maxInFlight, synchronous: opts.synchronous,
+    chunkSize: opts.chunkSize, workers: opts.workers, maxInFlight: opts.maxInFlight, synchronous: opts.synchronous,
     maxRejects: Number.isFinite(opts.maxRejects) ? opts.maxRejects : null, maxLineBytes: opts.maxLineBytes,
     input: typeof opts.input === 'string' ? opts.input : null,
   };

@@ -12,7 +12,7 @@ import { openInput, type OpenedInput } from './input';
 import { prepareRun, type PreparedRun } from './prepare-run';
 import { resolvePipelineOptions, type ResolvedPipelineOptions } from './options';
 import { createPool } from './pool';
-import { TURN_SLOTS, type ChunkReply, type ChunkTask, type FaultInjection, type WorkerInit } from './protocol';
+import { TURN_SLOTS, type ChunkReply, type ChunkTask, type WorkerInit } from './protocol';
 import { RunStats } from './stats';
 import { CommitTurns } from './turns';
 import type { RunPipelineOptions, RunSummary } from './types';
@@ -113,7 +113,8 @@ class Scheduler {
     const o = this.#opts;
     return {
       dbPath: o.dbPath, synchronous: o.synchronous, busyTimeoutMs: o.busyTimeoutMs, maxBusyWaitMs: o.maxBusyWaitMs,
-      maxLineBytes: o.maxLineBytes, parseAll: o.parseAll, maxRejects: o.maxRejects, config: o.config, turns: this.#turns.buffer, faults: o.faultInjection === undefined ? undefined : ([] as FaultInjection[]).concat(o.faultInjection),
+      maxLineBytes: o.maxLineBytes, parseAll: o.parseAll, maxRejects: o.maxRejects, config: o.config, turns: this.#turns.buffer,
+      faults: o.faultInjection,
     };
   }
 

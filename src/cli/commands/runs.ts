@@ -4,7 +4,6 @@ import type { RunRecord } from '../../store/types';
 import { durationMs, fmtDuration, fmtInt, table } from '../format';
 import { intArg, openExisting, writeJson, type GlobalOpts } from '../shared';
 
-
 export function registerRuns(program: Command): void {
   const runs = program.command('runs').description('List runs, or show one with its telemetry');
   runs.command('list', { isDefault: true })
