@@ -60,9 +60,23 @@ describe('runPipeline()', () => {
     expect(rejects.find((r) => r.lineNo === 194)).toMatchObject({ code: 'invalid_json' });
     const run = store.getRun(summary.runId);
     expect(run).toMatchObject({ status: 'completed', linesRead: 3000, inserted: feed.good, rejected: feed.bad, chunks: 6 });
-    const tel = store.readTelemetry(summary.runId) as { workers: Record<string, { lines: number }>; chunkLatencyMs: { count: number } };
+    const tel = store.readTelemetry(summary.runId) as {
+      workers: Record<string, { lines: number; parseMs: number; writeMs: number }>; chunkLatencyMs: { count: number };
+      elapsedMs: number; workerThreads: number; poolUtilization: number; writeLockShare: number;
+    };
     expect(tel.chunkLatencyMs.count).toBe(6);
-    expect(Object.values(tel.workers).reduce((a, w) => a + w.lines, 0)).toBe(3000);
+    const perThread = Object.values(tel.workers);
+    expect(perThread.reduce((a, w) => a + w.lines, 0)).toBe(3000);
+    // Utilisation from the workers' own timings (piscina 5's getter read ~0.001 here).
+    const busy = perThread.reduce((a, w) => a + w.parseMs + w.writeMs, 0);
+    const written = perThread.reduce((a, w) => a + w.writeMs, 0);
+    expect(tel.workerThreads).toBe(2);
+    expect(tel.poolUtilization).toBeGreaterThan(0.01);
+    expect(tel.poolUtilization).toBeLessThanOrEqual(1);
+    expect(tel.poolUtilization).toBeCloseTo(busy / (tel.elapsedMs * 2), 2);
+    expect(tel.writeLockShare).toBeGreaterThan(0);
+    expect(tel.writeLockShare).toBeLessThanOrEqual(1);
+    expect(tel.writeLockShare).toBeCloseTo(written / tel.elapsedMs, 2);
   });
 
   it('leaves identical tables with 1, 2 and 4 workers, duplicates resolved to the last line', async () => {

@@ -283,9 +283,7 @@ class Scheduler {
       workers: this.#opts.workers, chunkSize: this.#prep.chunkSize, resumedChunks: this.#resumedChunks,
     };
     const notes = this.#failure ? `${codeOf(this.#failure)}: ${this.#failure.message}` : null;
-    const telemetry = this.#stats.telemetry({
-      poolUtilization: this.#pool?.utilization ?? null, workerThreads: this.#opts.workers, chunkSize: this.#prep.chunkSize,
-    });
+    const telemetry = this.#stats.telemetry(this.#opts.workers, { chunkSize: this.#prep.chunkSize });
     // The run's last write waits longer than a chunk would; if the database
     // stays locked even so, the run is left `running` (stale, resumable).
     try {
