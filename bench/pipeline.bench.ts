@@ -55,8 +55,22 @@ async function main(): Promise<void> {
     beforeAll: async () => { prebuilt = await parseAll(feed); },
     afterAll: () => { prebuilt = []; },
   });
+  // Each pipeline run's own telemetry: how busy the threads and the write lock were.
+  const shares = new Map<string, { pool: number[]; writeLock: number[] }>();
   for (const w of WORKERS) {
-    bench.add(`pipeline-${w}w`, async () => { await runPipeline({ input: feed, dbPath: db, workers: w, config }); }, fresh);
+    const name = `pipeline-${w}w`;
+    let runId = '';
+    bench.add(name, async () => { runId = (await runPipeline({ input: feed, dbPath: db, workers: w, config })).runId; }, {
+      ...fresh,
+      afterEach: () => {
+        const tel = readShares(db, runId);
+        const s = shares.get(name) ?? { pool: [], writeLock: [] };
+        s.pool.push(tel.poolUtilization);
+        s.writeLock.push(tel.writeLockShare);
+        shares.set(name, s);
+        drop(db);
+      },
+    });
   }
   // The same file again into a database that already holds it: every line unchanged.
   let seeded = '';
@@ -84,8 +98,35 @@ async function main(): Promise<void> {
   console.table(results.map((r) => ({ task: r.name, 'items/s': r.value })));
   console.table(Object.entries(ratios).map(([k, v]) => ({ ratio: k, value: Number(v.toFixed(2)) })));
   for (const [k, v] of Object.entries(ratios)) results.push({ name: `ratio: ${k}`, unit: 'x', value: Number(v.toFixed(3)), range: '', extra: '' });
+  // Shares (0-1, unit `share`: not a ratio the regression check compares).
+  const shareRows: { task: string; 'pool utilisation': number; 'write-lock share': number }[] = [];
+  for (const [name, s] of shares) {
+    const pool = median(s.pool);
+    const writeLock = median(s.writeLock);
+    shareRows.push({ task: name, 'pool utilisation': pool, 'write-lock share': writeLock });
+    const extra = `median of ${s.pool.length}, from the run's telemetry`;
+    results.push({ name: `${name} pool utilisation`, unit: 'share', value: pool, range: '', extra });
+    results.push({ name: `${name} write-lock share`, unit: 'share', value: writeLock, range: '', extra });
+  }
+  console.log('\nHow busy the pool was (share of thread time parsing or writing) and the write lock (share of the run):');
+  console.table(shareRows);
   writeResults('pipeline', results);
   rmSync(work, { recursive: true, force: true });
+}
+
+function readShares(dbPath: string, runId: string): { poolUtilization: number; writeLockShare: number } {
+  using store = StateStore.open(dbPath, { readonly: true });
+  const tel = store.readTelemetry(runId) as { poolUtilization?: unknown; writeLockShare?: unknown } | undefined;
+  if (typeof tel?.poolUtilization !== 'number' || typeof tel.writeLockShare !== 'number') {
+    throw new Error(`Run ${runId} wrote no pool utilisation / write-lock share telemetry`);
+  }
+  return { poolUtilization: tel.poolUtilization, writeLockShare: tel.writeLockShare };
+}
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 /** What a user would write without this project: stream, parse, upsert in 10k-row transactions on one thread. */
