@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { loadConfig } from '../src/config';
+import { parseIntelLine } from '../src/domain';
 import { runPipeline, type PipelineFailure } from '../src/pipeline';
 import { BufferPool } from '../src/pipeline/buffers';
 import { StateStore } from '../src/store';
@@ -77,6 +78,54 @@ describe('runPipeline()', () => {
     expect(tel.writeLockShare).toBeGreaterThan(0);
     expect(tel.writeLockShare).toBeLessThanOrEqual(1);
     expect(tel.writeLockShare).toBeCloseTo(written / tel.elapsedMs, 2);
+  });
+
+  it('stages and merges with exactly the per-row upsert\'s outcome: duplicates in and across chunks, flips, skipped lines, rows without a line hash', async () => {
+    const config = loadConfig({});
+    const seedLines = ['x0', 'x1', 'x4', 'x5', 'x6'].map((id) => itemLine(id));
+    // x0: the stored line (skipped), then a change, then the stored line again (must be re-parsed: the row changed).
+    // x1: a change, then back to the stored content in other bytes. x2: new, twice the same. x3: new, A B A.
+    // x4: the stored line twice. x5: the stored line once. x6: the stored content in other bytes (no line hash yet below).
+    const lines = [
+      itemLine('x0'), itemLine('x1', { title: 'changed x1' }), itemLine('x2'), itemLine('x3', { summary: 'A' }),
+      itemLine('x0', { title: 'changed x0' }), itemLine('x4'), itemLine('x3', { summary: 'B' }), itemLine('x2'),
+      itemLine('x1', { unknown_field: 1 }), itemLine('x0'), itemLine('x3', { summary: 'A' }), itemLine('x4'), itemLine('x5'),
+      itemLine('x6', { ignored: true }),
+    ];
+    const input = writeFeed('flips.ndjson', lines);
+    // What the per-row path (one lookup + insert/update per row, in line order) makes of the same lines.
+    const perRow = join(t.dir, 'per-row.sqlite');
+    let expected: { inserted: number; updated: number; unchanged: number };
+    {
+      using store = StateStore.open(perRow);
+      const rows = (ls: string[]) => ls.map((l, i) => {
+        const r = parseIntelLine(l, i + 1, config);
+        if (!r.ok) throw new Error(r.reject.reason);
+        return r.row;
+      });
+      store.upsertIntelItemsBatch(store.startRun({ runType: 'seed' }).runId, rows(seedLines));
+      expected = store.upsertIntelItemsBatch(store.startRun({ runType: 'second' }).runId, rows(lines));
+    }
+    for (const chunkSize of [3, 100]) {
+      const db = join(t.dir, `staged-${chunkSize}.sqlite`);
+      await runPipeline({ input: writeFeed(`seed-${chunkSize}.ndjson`, seedLines), dbPath: db, workers: 2, chunkSize });
+      // x6 as stored before line hashes: its unchanged delivery gives it one without rewriting it.
+      const raw = new Database(db);
+      raw.prepare("UPDATE intel_items SET line_hash = NULL WHERE item_id = 'x6'").run();
+      const before6 = raw.prepare("SELECT run_id, updated_at FROM intel_items WHERE item_id = 'x6'").get();
+      raw.close();
+      const s = await runPipeline({ input, dbPath: db, workers: 2, chunkSize });
+      expect({ inserted: s.inserted, updated: s.updated, unchanged: s.unchanged }).toEqual(expected);
+      expect(s).toMatchObject({ inserted: 2, updated: 6, unchanged: 6 });
+      expect((tableDump(db) as { items: unknown }).items).toEqual((tableDump(perRow) as { items: unknown }).items);
+      const check = new Database(db, { readonly: true });
+      const x6 = check.prepare("SELECT run_id, updated_at, line_hash FROM intel_items WHERE item_id = 'x6'").get() as Record<string, unknown>;
+      const x5 = check.prepare("SELECT run_id FROM intel_items WHERE item_id = 'x5'").get() as { run_id: string };
+      check.close();
+      expect({ run_id: x6.run_id, updated_at: x6.updated_at }).toEqual(before6); // not rewritten
+      expect(x6.line_hash).toEqual(expect.any(String)); // but now known
+      expect(x5.run_id).not.toBe(s.runId); // unchanged rows keep the run that last wrote them
+    }
   });
 
   it('leaves identical tables with 1, 2 and 4 workers, duplicates resolved to the last line', async () => {

@@ -364,6 +364,37 @@ describe('StateStore#commitChunk()', () => {
     expect(store.listRejects(run.runId)).toEqual([]);
     expect(store.getChunk(run.runId, 0)).toBeUndefined();
   });
+
+  it('commits rows staged beforehand (outside the lock), and keeps them staged when a commit fails, for the retry', () => {
+    using store = StateStore.open(t.db);
+    const seed = store.startRun({ runType: 'batch' });
+    store.upsertIntelItem(seed.runId, makeRow('a', { lineHash: 'h-a' }));
+    const run = store.startRun({ runType: 'batch' });
+    store.resetStaging();
+    store.stageRows([{ ord: 1, row: makeRow('b', { lineHash: 'h-b' }) }, { ord: 2, row: makeRow('c', { lineHash: 'h-c0' }) }]);
+    store.stageRows([{ ord: 4, row: makeRow('b', { title: 'b again', lineHash: 'h-b2' }) }]);
+    const reparse = (lineNo: number, text: string) => ({ ok: true as const, row: makeRow(text, { title: `reparsed ${lineNo}` }) });
+    const chunk = {
+      meta, preStaged: true, blankLines: 0, rejects: [], reparse,
+      rows: [
+        { same: { itemId: 'a', lineHash: 'h-a', lineNo: 3, text: 'a' } }, // unchanged: no staged line of `a` before it
+        { same: { itemId: 'c', lineHash: 'h-c', lineNo: 5, text: 'c' } }, // `c` was staged at line 2: parsed again
+      ],
+    };
+    expect(() => store.commitChunk(run.runId, chunk, { beforeCommit: () => { throw new Error('crash before commit'); } }))
+      .toThrow('crash before commit');
+    expect(store.countItems()).toBe(1);
+    const cp = store.commitChunk(run.runId, chunk); // the retry finds the staged rows again
+    expect(cp).toMatchObject({ inserted: 2, updated: 2, unchanged: 1 });
+    expect(store.getIntelItem('b')).toMatchObject({ title: 'b again' });
+    expect(store.getIntelItem('c')).toMatchObject({ title: 'reparsed 5' });
+    expect(store.storedLineHash('c')).toBe('h-c');
+    expect(store.getIntelItem('a')?.runId).toBe(seed.runId);
+    // Merged rows leave the staging table: an empty commit changes nothing.
+    expect(store.commitChunk(run.runId, { ...chunk, meta: { ...meta, chunkIndex: 1 }, rows: [] })).toMatchObject({ inserted: 0, updated: 0, unchanged: 0 });
+    expect(() => store.commitChunk(run.runId, { ...chunk, meta: { ...meta, chunkIndex: 2 }, rows: [makeRow('d')] }))
+      .toThrow('with `preStaged`, `rows` holds only skipped lines');
+  });
 });
 
 describe('StateStore per-thread connections', () => {

@@ -7,8 +7,8 @@ import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import { threadId } from 'node:worker_threads';
 import { fromSqliteError, serializeError } from '../src/errors';
 import { lineHash, lineHashSeed, parseIntelLine, quickItemId } from '../src/domain';
-import type { IntelRow, Reject } from '../src/domain/types';
-import { StateStore, type SameLine } from '../src/store';
+import type { Reject } from '../src/domain/types';
+import { StateStore, type SameLine, type StagedRow } from '../src/store';
 import { withBusyRetry } from '../src/store/busy';
 import type { ChunkReply, ChunkStats, ChunkTask, WorkerInit } from '../src/pipeline/protocol';
 import { CommitTurns } from '../src/pipeline/turns';
@@ -20,6 +20,8 @@ const turns = new CommitTurns(init.turns);
 const seed = lineHashSeed(init.config, init.maxLineBytes);
 const reparse = (lineNo: number, text: string) => parseIntelLine(text, lineNo, init.config, init.maxLineBytes);
 let store: StateStore | undefined;
+/** Parsed rows per staging transaction: few enough to die young in the heap, enough to amortise BEGIN/COMMIT. */
+const STAGE_BATCH = 256;
 
 /** This thread's connection, opened on first use and kept for every task. */
 function getStore(): StateStore {
@@ -78,7 +80,7 @@ function processChunk(task: ChunkTask): ChunkStats {
   injectFault(init.faults, task, 'before-parse', s);
 
   const t0 = performance.now();
-  const rows: (IntelRow | { same: SameLine })[] = [];
+  const same: { same: SameLine }[] = [];
   const rejects: Reject[] = [];
   let blankLines = 0;
   const lines: { lineNo: number; text: string; hash: string; id: string | undefined }[] = [];
@@ -91,27 +93,36 @@ function processChunk(task: ChunkTask): ChunkStats {
   const stored = init.parseAll
     ? new Map<string, string>()
     : withBusyRetry(() => s.storedLineHashes(ids), init.maxBusyWaitMs, `Chunk ${meta.chunkIndex}: looking up stored lines`);
+  // Parsed rows go to this connection's staging table in small batches, as
+  // they come: nothing is locked yet, and they do not pile up in the heap.
+  s.resetStaging();
+  let batch: StagedRow[] = [];
   for (const line of lines) {
     // The line that produced the stored row, byte for byte: no need to parse
     // it (confirmed again under the write lock).
     const h = line.hash;
     if (line.id !== undefined && stored.get(line.id) === h) {
-      rows.push({ same: { itemId: line.id, lineHash: h, lineNo: line.lineNo, text: line.text } });
+      same.push({ same: { itemId: line.id, lineHash: h, lineNo: line.lineNo, text: line.text } });
       continue;
     }
     const r = parseIntelLine(line.text, line.lineNo, init.config, init.maxLineBytes);
     if (r.ok) {
       r.row.lineHash = h;
-      rows.push(r.row);
+      batch.push({ ord: line.lineNo, row: r.row });
+      if (batch.length === STAGE_BATCH) {
+        s.stageRows(batch);
+        batch = [];
+      }
     } else rejects.push(r.reject);
   }
+  if (batch.length > 0) s.stageRows(batch);
   const t1 = performance.now();
   stats.parseMs = t1 - t0;
 
   if (!turns.waitFor(task.turn)) return { ...stats, outcome: 'aborted' };
   let locked = 0;
   const cp = withBusyRetry(
-    () => s.commitChunk(task.runId, { meta, rows, rejects, blankLines, reparse }, {
+    () => s.commitChunk(task.runId, { meta, rows: same, preStaged: true, rejects, blankLines, reparse }, {
       onLocked: () => { locked = performance.now(); },
       beforeCommit: () => injectFault(init.faults, task, 'in-transaction', s),
     }),

@@ -5,6 +5,7 @@ import { ChunksRepo } from './chunks';
 import { openDatabase, resolveStoreOptions } from './connection';
 import { ItemsRepo, type SameLine } from './items';
 import { RunsRepo, unknownRun, type StartRunInput } from './runs';
+import { ItemStaging } from './staging';
 import { TelemetryRepo } from './telemetry';
 import type {
   ChunkCheckpoint, ChunkMeta, IntelItem, LineCounts, RejectRecord, RunRecord, RunStatus, StoreOptions, UpsertCounts,
@@ -14,6 +15,7 @@ interface Repos {
   db: Database.Database;
   runs: RunsRepo;
   items: ItemsRepo;
+  staging: ItemStaging;
   chunks: ChunksRepo;
   telemetry: TelemetryRepo;
 }
@@ -21,12 +23,24 @@ interface Repos {
 /** What one committed chunk holds: its items, its rejects and its blank-line count. */
 export interface ChunkWrite {
   meta: ChunkMeta;
-  /** In line order: parsed rows, and lines skipped as unchanged (`same`, see `SameLine`). */
+  /**
+   * In line order: parsed rows, and lines skipped as unchanged (`same`, see
+   * `SameLine`). With `preStaged`, only `same` lines: the parsed rows were
+   * staged beforehand with `stageRows`, each at its line number.
+   */
   rows: readonly (IntelRow | { same: SameLine })[];
+  /** The chunk's parsed rows are already staged (`resetStaging` + `stageRows`, outside the lock). */
+  preStaged?: boolean;
   rejects: readonly Reject[];
   blankLines: number;
   /** Parses a skipped line whose row changed since it was skipped; required when `rows` holds any. */
   reparse?: (lineNo: number, text: string) => ParseResult;
+}
+
+/** A parsed row and its position in the chunk (its line number). */
+export interface StagedRow {
+  readonly ord: number;
+  readonly row: IntelRow;
 }
 
 export interface CommitHooks {
@@ -49,7 +63,8 @@ export class StateStore {
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.#repos = {
-      db, runs: new RunsRepo(db), items: new ItemsRepo(db), chunks: new ChunksRepo(db), telemetry: new TelemetryRepo(db),
+      db, runs: new RunsRepo(db), items: new ItemsRepo(db), staging: new ItemStaging(db), chunks: new ChunksRepo(db),
+      telemetry: new TelemetryRepo(db),
     };
   }
 
@@ -131,35 +146,75 @@ export class StateStore {
    */
   commitChunk(runId: string, chunk: ChunkWrite, hooks: CommitHooks = {}): ChunkCheckpoint {
     const r = this.#r();
-    const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
+    const staging = r.staging;
+    let counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
     const now = new Date().toISOString();
     let rejected = 0;
-    r.db.transaction(() => {
-      hooks.onLocked?.();
-      const late: Reject[] = []; // skipped lines that had to be parsed after all, and failed
-      for (const entry of chunk.rows) {
-        if (!('same' in entry)) {
-          r.items.upsertInto(runId, entry, now, counts);
-          continue;
-        }
-        const line = entry.same;
-        if (r.items.lineHashOf(line.itemId) === line.lineHash) {
-          counts.unchanged++;
-          continue;
-        }
-        // An earlier line of this run changed the row after this line was skipped.
-        if (chunk.reparse === undefined) throw new Error('commitChunk: a skipped line needs `reparse`');
-        const p = chunk.reparse(line.lineNo, line.text);
-        if (p.ok) r.items.upsertInto(runId, { ...p.row, lineHash: line.lineHash }, now, counts);
-        else late.push(p.reject);
-      }
-      for (const rej of chunk.rejects) r.chunks.insertReject(runId, rej);
-      for (const rej of late) r.chunks.insertReject(runId, rej);
-      rejected = chunk.rejects.length + late.length;
-      r.chunks.insertCheckpoint(runId, chunk.meta, { ...counts, blankLines: chunk.blankLines, rejected }, now);
-      hooks.beforeCommit?.();
-    }).immediate();
+    const snap = staging.snapshot();
+    try {
+      r.db.transaction(() => {
+        hooks.onLocked?.();
+        if (chunk.preStaged !== true) staging.reset();
+        const late: Reject[] = []; // skipped lines that had to be parsed after all, and failed
+        let sameUnchanged = 0;
+        chunk.rows.forEach((entry, i) => {
+          if (!('same' in entry)) {
+            if (chunk.preStaged === true) throw new Error('commitChunk: with `preStaged`, `rows` holds only skipped lines');
+            staging.add(i, entry);
+            return;
+          }
+          const line = entry.same;
+          const ord = chunk.preStaged === true ? line.lineNo : i;
+          // Still the line behind the stored row, and no earlier line of this chunk touches the item.
+          if (!staging.stagedBefore(line.itemId, ord) && r.items.lineHashOf(line.itemId) === line.lineHash) {
+            sameUnchanged++;
+            return;
+          }
+          // An earlier line (of this run or this chunk) changed the row after this line was skipped.
+          if (chunk.reparse === undefined) throw new Error('commitChunk: a skipped line needs `reparse`');
+          const p = chunk.reparse(line.lineNo, line.text);
+          if (p.ok) staging.add(ord, { ...p.row, lineHash: line.lineHash });
+          else late.push(p.reject);
+        });
+        counts = staging.counts();
+        counts.unchanged += sameUnchanged;
+        staging.merge(runId, now);
+        for (const rej of chunk.rejects) r.chunks.insertReject(runId, rej);
+        for (const rej of late) r.chunks.insertReject(runId, rej);
+        rejected = chunk.rejects.length + late.length;
+        r.chunks.insertCheckpoint(runId, chunk.meta, { ...counts, blankLines: chunk.blankLines, rejected }, now);
+        hooks.beforeCommit?.();
+      }).immediate();
+    } catch (err) {
+      staging.restore(snap); // the staging table rolled back with the transaction
+      throw err;
+    }
+    staging.merged();
     return { ...chunk.meta, ...counts, blankLines: chunk.blankLines, rejected, committedAt: now };
+  }
+
+  /** Empties this connection's staging table (see `stageRows`). */
+  resetStaging(): void {
+    this.#r().staging.reset();
+  }
+
+  /**
+   * Stages parsed rows in this connection's private TEMP table for the next
+   * `commitChunk({ preStaged: true })`. Locks nothing in the database, so a
+   * worker does it before it takes the write lock; the commit then merges
+   * them with one statement. Positions must grow in line order.
+   */
+  stageRows(rows: readonly StagedRow[]): void {
+    const r = this.#r();
+    const snap = r.staging.snapshot();
+    try {
+      r.db.transaction(() => {
+        for (const { ord, row } of rows) r.staging.add(ord, row);
+      })();
+    } catch (err) {
+      r.staging.restore(snap);
+      throw err;
+    }
   }
 
   /** The stored row's line hash, read outside any transaction (undefined: no such row; null: not known). */

@@ -1,0 +1,194 @@
+import type Database from 'better-sqlite3';
+import type { IntelRow } from '../domain/types';
+import type { UpsertCounts } from './types';
+
+/**
+ * A chunk's parsed rows, held in this connection's private in-memory TEMP
+ * table until they are merged into `intel_items` with one statement.
+ *
+ * Why: a worker can stage its rows *before* it takes the write lock (writing
+ * a connection's own TEMP table locks nothing in the main database), so the
+ * locked part of a commit is set-based SQL instead of one lookup and one
+ * insert per row from JavaScript, and the rows do not sit in the worker's
+ * heap until the commit. Measured with 2 workers (200k lines, 10k-row
+ * chunks, 3 alternating runs): the write lock is held 17.8-20.6 instead of
+ * 26.3-34.9 µs a line (0.54 instead of 0.79-0.82 of the run); on 2 cores the
+ * run is CPU-bound, so throughput stays about the same (the staging inserts
+ * move to the parse side), but the serial part, which bounds any machine
+ * with more cores, is ~30% shorter.
+ *
+ * The merge keeps the per-row semantics of `ItemsRepo.upsertInto` exactly,
+ * also for an item that occurs more than once in a chunk: rows are applied in
+ * staging order, and the counts are computed in that order too.
+ */
+export class ItemStaging {
+  readonly #db: Database.Database;
+  #stmts: Statements | undefined;
+  /** First staging position of each staged item (for `stagedBefore`). */
+  readonly #first = new Map<string, number>();
+  #size = 0;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+  }
+
+  /** Rows staged since the last `reset`. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Empties the staging table (a chunk that failed before its merge may have left rows). */
+  reset(): void {
+    this.#s().clear.run();
+    this.#first.clear();
+    this.#size = 0;
+  }
+
+  /** Stages `row` at position `ord` (positions grow in line order). */
+  add(ord: number, row: IntelRow): void {
+    this.#s().insert.run(
+      ord, row.itemId, row.itemType, row.title, row.summary, row.claimsJson, row.evidenceJson, row.scoresJson,
+      row.riskFlagsJson, row.explainabilityJson, row.trendScore, row.decision, row.decisionReason, row.contentHash,
+      row.createdAt, row.lineHash,
+    );
+    const first = this.#first.get(row.itemId);
+    if (first === undefined || ord < first) this.#first.set(row.itemId, ord);
+    this.#size++;
+  }
+
+  /** True when a row of `itemId` was staged at a position before `ord`. */
+  stagedBefore(itemId: string, ord: number): boolean {
+    const first = this.#first.get(itemId);
+    return first !== undefined && first < ord;
+  }
+
+  /**
+   * What merging would do, row by row in staging order: a row is `inserted`
+   * when neither the table nor an earlier staged row holds its item,
+   * `updated` when the state before it (the earlier staged row of its item,
+   * else the stored row) has another content hash, else `unchanged`. Must run
+   * under the write lock, right before `merge`.
+   */
+  counts(): UpsertCounts {
+    if (this.#size === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+    const c = this.#s().count.get() as { inserted: number; updated: number; total: number };
+    return { inserted: c.inserted, updated: c.updated, unchanged: c.total - c.inserted - c.updated };
+  }
+
+  /**
+   * Upserts every staged row into `intel_items` in staging order and empties
+   * the staging table, inside the caller's transaction. Call `merged()` once
+   * that transaction has committed.
+   */
+  merge(runId: string, now: string): void {
+    if (this.#size === 0) return;
+    const st = this.#s();
+    st.merge.run({ runId, now });
+    st.clear.run();
+  }
+
+  /** After the merging transaction committed: the staging table is empty. */
+  merged(): void {
+    this.#first.clear();
+    this.#size = 0;
+  }
+
+  /**
+   * This object's view of the table, to put back with `restore` when a
+   * transaction that staged or merged rows rolls back (the table rolls back
+   * with it).
+   */
+  snapshot(): StagingSnapshot {
+    return { size: this.#size, first: new Map(this.#first) };
+  }
+
+  restore(snap: StagingSnapshot): void {
+    this.#size = snap.size;
+    this.#first.clear();
+    for (const [k, v] of snap.first) this.#first.set(k, v);
+  }
+
+  /** The statements, prepared (and the TEMP table created) on first use: only worker connections stage. */
+  #s(): Statements {
+    if (this.#stmts !== undefined) return this.#stmts;
+    const db = this.#db;
+    // Private to this connection. FILE, not MEMORY: an in-memory TEMP table
+    // kept every worker's largest chunk resident (1M lines: 371-386 vs 284 MB
+    // peak RSS); as a file (deleted on close) its pages beyond the small TEMP
+    // cache live in the OS page cache, at the same speed (200k lines, 3
+    // alternating runs: 26.0k, 27.9k, 31.0k vs 25.4k, 28.2k, 30.0k items/s).
+    db.pragma('temp_store = FILE');
+    db.exec(`
+      CREATE TEMP TABLE IF NOT EXISTS staged_items (
+        ord                 INTEGER PRIMARY KEY,
+        item_id             TEXT NOT NULL,
+        item_type           TEXT NOT NULL,
+        title               TEXT NOT NULL,
+        summary             TEXT NOT NULL,
+        claims_json         TEXT NOT NULL,
+        evidence_json       TEXT NOT NULL,
+        scores_json         TEXT NOT NULL,
+        risk_flags_json     TEXT NOT NULL,
+        explainability_json TEXT NOT NULL,
+        trend_score         REAL,
+        decision            TEXT,
+        decision_reason     TEXT,
+        content_hash        TEXT NOT NULL,
+        created_at          TEXT,
+        line_hash           TEXT
+      )`);
+    const insert = db.prepare(
+      `INSERT INTO temp.staged_items (ord, item_id, item_type, title, summary, claims_json, evidence_json, scores_json,
+         risk_flags_json, explainability_json, trend_score, decision, decision_reason, content_hash, created_at, line_hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const clear = db.prepare('DELETE FROM temp.staged_items');
+    const count = db.prepare(
+      `SELECT count(*) AS total,
+         coalesce(sum(prev_hash IS NULL AND stored_hash IS NULL), 0) AS inserted,
+         coalesce(sum(CASE WHEN prev_hash IS NOT NULL THEN prev_hash IS NOT content_hash
+                           ELSE stored_hash IS NOT NULL AND stored_hash IS NOT content_hash END), 0) AS updated
+       FROM (
+         SELECT s.content_hash,
+           lag(s.content_hash) OVER (PARTITION BY s.item_id ORDER BY s.ord) AS prev_hash,
+           (SELECT i.content_hash FROM main.intel_items AS i WHERE i.item_id = s.item_id) AS stored_hash
+         FROM temp.staged_items AS s
+       )`,
+    );
+    // The same decisions as ItemsRepo.upsertInto, one row at a time in `ord`
+    // order: a new item is inserted; another content hash rewrites the row
+    // (created_at kept); the same hash leaves content, run_id and updated_at
+    // alone and only gives a row stored before line hashes its first one.
+    // (`WHERE true` keeps the SELECT's end unambiguous before ON CONFLICT.)
+    const changed = 'intel_items.content_hash IS NOT excluded.content_hash';
+    const keepUnlessChanged = (col: string) => `${col} = iif(${changed}, excluded.${col}, intel_items.${col})`;
+    const merge = db.prepare(
+      `INSERT INTO main.intel_items (item_id, run_id, item_type, title, summary, claims_json, evidence_json, scores_json,
+         risk_flags_json, explainability_json, trend_score, decision, decision_reason, content_hash, created_at, updated_at,
+         line_hash)
+       SELECT item_id, @runId, item_type, title, summary, claims_json, evidence_json, scores_json, risk_flags_json,
+         explainability_json, trend_score, decision, decision_reason, content_hash, coalesce(created_at, @now), @now, line_hash
+       FROM temp.staged_items WHERE true ORDER BY ord
+       ON CONFLICT (item_id) DO UPDATE SET
+         ${['run_id', 'item_type', 'title', 'summary', 'claims_json', 'evidence_json', 'scores_json', 'risk_flags_json',
+           'explainability_json', 'trend_score', 'decision', 'decision_reason', 'content_hash', 'updated_at']
+           .map(keepUnlessChanged).join(',\n         ')},
+         line_hash = excluded.line_hash
+       WHERE ${changed} OR (intel_items.line_hash IS NULL AND excluded.line_hash IS NOT NULL)`,
+    );
+    this.#stmts = { insert, clear, count, merge };
+    return this.#stmts;
+  }
+}
+
+export interface StagingSnapshot {
+  readonly size: number;
+  readonly first: ReadonlyMap<string, number>;
+}
+
+interface Statements {
+  insert: Database.Statement;
+  clear: Database.Statement;
+  count: Database.Statement;
+  merge: Database.Statement;
+}
