@@ -365,6 +365,20 @@ describe('StateStore#commitChunk()', () => {
     expect(store.getChunk(run.runId, 0)).toBeUndefined();
   });
 
+  it('commits on a retry after the very first commit of a connection failed inside its transaction', () => {
+    using store = StateStore.open(t.db);
+    const run = store.startRun({ runType: 'batch' });
+    const chunk = { meta, rows: [makeRow('a')], blankLines: 0, rejects: [] };
+    expect(() => store.commitChunk(run.runId, chunk, { beforeCommit: () => { throw new Error('fault'); } })).toThrow('fault');
+    expect(store.commitChunk(run.runId, chunk)).toMatchObject({ inserted: 1 });
+    // A staging batch that fails (two rows at one position) leaves staging usable.
+    expect(() => store.stageRows([{ ord: 1, row: makeRow('b') }, { ord: 1, row: makeRow('c') }])).toThrow(/UNIQUE|PRIMARY/);
+    store.resetStaging();
+    store.stageRows([{ ord: 1, row: makeRow('b') }]);
+    expect(store.commitChunk(run.runId, { ...chunk, meta: { ...meta, chunkIndex: 1 }, rows: [], preStaged: true })).toMatchObject({ inserted: 1 });
+    expect(store.countItems()).toBe(2);
+  });
+
   it('commits rows staged beforehand (outside the lock), and keeps them staged when a commit fails, for the retry', () => {
     using store = StateStore.open(t.db);
     const seed = store.startRun({ runType: 'batch' });

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { IntelRow } from '../domain/types';
+import { StoreError } from '../errors';
 import type { UpsertCounts } from './types';
 
 /**
@@ -22,14 +23,18 @@ import type { UpsertCounts } from './types';
  * staging order, and the counts are computed in that order too.
  */
 export class ItemStaging {
-  readonly #db: Database.Database;
-  #stmts: Statements | undefined;
+  readonly #stmts: Statements | undefined;
   /** First staging position of each staged item (for `stagedBefore`). */
   readonly #first = new Map<string, number>();
   #size = 0;
 
+  /**
+   * Creates the TEMP table right away, in autocommit, on a writable
+   * connection: created lazily inside a transaction that then rolled back, it
+   * would vanish under the cached statements.
+   */
   constructor(db: Database.Database) {
-    this.#db = db;
+    if (!db.readonly) this.#stmts = prepare(db);
   }
 
   /** Rows staged since the last `reset`. */
@@ -108,78 +113,80 @@ export class ItemStaging {
     for (const [k, v] of snap.first) this.#first.set(k, v);
   }
 
-  /** The statements, prepared (and the TEMP table created) on first use: only worker connections stage. */
   #s(): Statements {
-    if (this.#stmts !== undefined) return this.#stmts;
-    const db = this.#db;
-    // Private to this connection. FILE, not MEMORY: an in-memory TEMP table
-    // kept every worker's largest chunk resident (1M lines: 371-386 vs 284 MB
-    // peak RSS); as a file (deleted on close) its pages beyond the small TEMP
-    // cache live in the OS page cache, at the same speed (200k lines, 3
-    // alternating runs: 26.0k, 27.9k, 31.0k vs 25.4k, 28.2k, 30.0k items/s).
-    db.pragma('temp_store = FILE');
-    db.exec(`
-      CREATE TEMP TABLE IF NOT EXISTS staged_items (
-        ord                 INTEGER PRIMARY KEY,
-        item_id             TEXT NOT NULL,
-        item_type           TEXT NOT NULL,
-        title               TEXT NOT NULL,
-        summary             TEXT NOT NULL,
-        claims_json         TEXT NOT NULL,
-        evidence_json       TEXT NOT NULL,
-        scores_json         TEXT NOT NULL,
-        risk_flags_json     TEXT NOT NULL,
-        explainability_json TEXT NOT NULL,
-        trend_score         REAL,
-        decision            TEXT,
-        decision_reason     TEXT,
-        content_hash        TEXT NOT NULL,
-        created_at          TEXT,
-        line_hash           TEXT
-      )`);
-    const insert = db.prepare(
-      `INSERT INTO temp.staged_items (ord, item_id, item_type, title, summary, claims_json, evidence_json, scores_json,
-         risk_flags_json, explainability_json, trend_score, decision, decision_reason, content_hash, created_at, line_hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const clear = db.prepare('DELETE FROM temp.staged_items');
-    const count = db.prepare(
-      `SELECT count(*) AS total,
-         coalesce(sum(prev_hash IS NULL AND stored_hash IS NULL), 0) AS inserted,
-         coalesce(sum(CASE WHEN prev_hash IS NOT NULL THEN prev_hash IS NOT content_hash
-                           ELSE stored_hash IS NOT NULL AND stored_hash IS NOT content_hash END), 0) AS updated
-       FROM (
-         SELECT s.content_hash,
-           lag(s.content_hash) OVER (PARTITION BY s.item_id ORDER BY s.ord) AS prev_hash,
-           (SELECT i.content_hash FROM main.intel_items AS i WHERE i.item_id = s.item_id) AS stored_hash
-         FROM temp.staged_items AS s
-       )`,
-    );
-    // The same decisions as ItemsRepo.upsertInto, one row at a time in `ord`
-    // order: a new item is inserted; another content hash rewrites the row
-    // (created_at kept); the same hash leaves content, run_id and updated_at
-    // alone and only gives a row stored before line hashes its first one.
-    // (`WHERE true` keeps the SELECT's end unambiguous before ON CONFLICT.)
-    const changed = 'intel_items.content_hash IS NOT excluded.content_hash';
-    const keepUnlessChanged = (col: string) => `${col} = iif(${changed}, excluded.${col}, intel_items.${col})`;
-    const merge = db.prepare(
-      `INSERT INTO main.intel_items (item_id, run_id, item_type, title, summary, claims_json, evidence_json, scores_json,
-         risk_flags_json, explainability_json, trend_score, decision, decision_reason, content_hash, created_at, updated_at,
-         line_hash)
-       SELECT item_id, @runId, item_type, title, summary, claims_json, evidence_json, scores_json, risk_flags_json,
-         explainability_json, trend_score, decision, decision_reason, content_hash, coalesce(created_at, @now), @now, line_hash
-       FROM temp.staged_items WHERE true ORDER BY ord
-       ON CONFLICT (item_id) DO UPDATE SET
-         ${['run_id', 'item_type', 'title', 'summary', 'claims_json', 'evidence_json', 'scores_json', 'risk_flags_json',
-           'explainability_json', 'trend_score', 'decision', 'decision_reason', 'content_hash', 'updated_at']
-           .map(keepUnlessChanged).join(',\n         ')},
-         line_hash = excluded.line_hash
-       WHERE ${changed} OR (intel_items.line_hash IS NULL AND excluded.line_hash IS NOT NULL)`,
-    );
-    this.#stmts = { insert, clear, count, merge };
+    if (this.#stmts === undefined) throw new StoreError('ERR_DB', 'Rows cannot be staged on a read-only connection');
     return this.#stmts;
   }
 }
+
+function prepare(db: Database.Database): Statements {
+  // Private to this connection. FILE, not MEMORY: an in-memory TEMP table
+  // kept every worker's largest chunk resident (1M lines: 371-386 vs 284 MB
+  // peak RSS); as a file (deleted on close) its pages beyond the small TEMP
+  // cache live in the OS page cache, at the same speed (200k lines, 3
+  // alternating runs: 26.0k, 27.9k, 31.0k vs 25.4k, 28.2k, 30.0k items/s).
+  db.pragma('temp_store = FILE');
+  db.exec(`
+    CREATE TEMP TABLE IF NOT EXISTS staged_items (
+      ord                 INTEGER PRIMARY KEY,
+      item_id             TEXT NOT NULL,
+      item_type           TEXT NOT NULL,
+      title               TEXT NOT NULL,
+      summary             TEXT NOT NULL,
+      claims_json         TEXT NOT NULL,
+      evidence_json       TEXT NOT NULL,
+      scores_json         TEXT NOT NULL,
+      risk_flags_json     TEXT NOT NULL,
+      explainability_json TEXT NOT NULL,
+      trend_score         REAL,
+      decision            TEXT,
+      decision_reason     TEXT,
+      content_hash        TEXT NOT NULL,
+      created_at          TEXT,
+      line_hash           TEXT
+    )`);
+  const insert = db.prepare(
+    `INSERT INTO temp.staged_items (ord, item_id, item_type, title, summary, claims_json, evidence_json, scores_json,
+       risk_flags_json, explainability_json, trend_score, decision, decision_reason, content_hash, created_at, line_hash)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const clear = db.prepare('DELETE FROM temp.staged_items');
+  const count = db.prepare(
+    `SELECT count(*) AS total,
+       coalesce(sum(prev_hash IS NULL AND stored_hash IS NULL), 0) AS inserted,
+       coalesce(sum(CASE WHEN prev_hash IS NOT NULL THEN prev_hash IS NOT content_hash
+                         ELSE stored_hash IS NOT NULL AND stored_hash IS NOT content_hash END), 0) AS updated
+     FROM (
+       SELECT s.content_hash,
+         lag(s.content_hash) OVER (PARTITION BY s.item_id ORDER BY s.ord) AS prev_hash,
+         (SELECT i.content_hash FROM main.intel_items AS i WHERE i.item_id = s.item_id) AS stored_hash
+       FROM temp.staged_items AS s
+     )`,
+  );
+  // The same decisions as ItemsRepo.upsertInto, one row at a time in `ord`
+  // order: a new item is inserted; another content hash rewrites the row
+  // (created_at kept); the same hash leaves content, run_id and updated_at
+  // alone and only gives a row stored before line hashes its first one.
+  // (`WHERE true` keeps the SELECT's end unambiguous before ON CONFLICT.)
+  const changed = 'intel_items.content_hash IS NOT excluded.content_hash';
+  const keepUnlessChanged = (col: string) => `${col} = iif(${changed}, excluded.${col}, intel_items.${col})`;
+  const merge = db.prepare(
+    `INSERT INTO main.intel_items (item_id, run_id, item_type, title, summary, claims_json, evidence_json, scores_json,
+       risk_flags_json, explainability_json, trend_score, decision, decision_reason, content_hash, created_at, updated_at,
+       line_hash)
+     SELECT item_id, @runId, item_type, title, summary, claims_json, evidence_json, scores_json, risk_flags_json,
+       explainability_json, trend_score, decision, decision_reason, content_hash, coalesce(created_at, @now), @now, line_hash
+     FROM temp.staged_items WHERE true ORDER BY ord
+     ON CONFLICT (item_id) DO UPDATE SET
+       ${['run_id', 'item_type', 'title', 'summary', 'claims_json', 'evidence_json', 'scores_json', 'risk_flags_json',
+         'explainability_json', 'trend_score', 'decision', 'decision_reason', 'content_hash', 'updated_at']
+         .map(keepUnlessChanged).join(',\n         ')},
+       line_hash = excluded.line_hash
+     WHERE ${changed} OR (intel_items.line_hash IS NULL AND excluded.line_hash IS NOT NULL)`,
+  );
+  return { insert, clear, count, merge };
+}
+
 
 export interface StagingSnapshot {
   readonly size: number;

@@ -63,7 +63,8 @@ export class StateStore {
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.#repos = {
-      db, runs: new RunsRepo(db), items: new ItemsRepo(db), staging: new ItemStaging(db), chunks: new ChunksRepo(db),
+      // Staging first: creating its TEMP table would make the others' statements re-prepare.
+      db, staging: new ItemStaging(db), runs: new RunsRepo(db), items: new ItemsRepo(db), chunks: new ChunksRepo(db),
       telemetry: new TelemetryRepo(db),
     };
   }
