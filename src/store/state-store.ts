@@ -71,7 +71,14 @@ export class StateStore {
 
   /** Opens (creating parent folders and the schema) or upgrades the database at `path`. */
   static open(path: string, options?: StoreOptions): StateStore {
-    return new StateStore(path, openDatabase(path, resolveStoreOptions(options)));
+    const db = openDatabase(path, resolveStoreOptions(options));
+    try {
+      return new StateStore(path, db);
+    } catch (err) {
+      // E.g. no writable folder for the staging table's temporary file.
+      db.close();
+      throw err instanceof StoreError ? err : fromSqliteError(err, `Cannot prepare database ${path}`);
+    }
   }
 
   get isOpen(): boolean {
