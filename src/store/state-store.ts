@@ -148,9 +148,14 @@ export class StateStore {
 
   /**
    * Commits a chunk's items, rejects and checkpoint row in one
-   * `BEGIN IMMEDIATE` transaction: wholly or not at all. `hooks.onLocked`
-   * runs once the write lock is held; `hooks.beforeCommit` (tests only) runs
-   * inside the transaction after the writes.
+   * `BEGIN IMMEDIATE` transaction: wholly or not at all. Under the lock the
+   * skipped lines are confirmed (or parsed after all), the staged rows are
+   * counted and merged into `intel_items` in line order with one statement
+   * (see `ItemStaging`), with the outcome and counts of upserting them one by
+   * one. Parsed rows in `rows` are staged here; a worker stages them before
+   * (`preStaged`). `hooks.onLocked` runs once the write lock is held;
+   * `hooks.beforeCommit` (tests only) runs inside the transaction after the
+   * writes. If it fails, the staged rows stay staged for a retry.
    */
   commitChunk(runId: string, chunk: ChunkWrite, hooks: CommitHooks = {}): ChunkCheckpoint {
     const r = this.#r();
@@ -210,7 +215,8 @@ export class StateStore {
    * Stages parsed rows in this connection's private TEMP table for the next
    * `commitChunk({ preStaged: true })`. Locks nothing in the database, so a
    * worker does it before it takes the write lock; the commit then merges
-   * them with one statement. Positions must grow in line order.
+   * them with one statement, in the order of their positions (line numbers),
+   * which must be distinct. All or none of `rows` are staged.
    */
   stageRows(rows: readonly StagedRow[]): void {
     const r = this.#r();
