@@ -4,8 +4,9 @@ import { StoreError } from '../errors';
 import type { UpsertCounts } from './types';
 
 /**
- * A chunk's parsed rows, held in this connection's private in-memory TEMP
- * table until they are merged into `intel_items` with one statement.
+ * A chunk's parsed rows, held in this connection's private TEMP table (a
+ * temporary file, see `prepare`) until they are merged into `intel_items`
+ * with one statement.
  *
  * Why: a worker can stage its rows *before* it takes the write lock (writing
  * a connection's own TEMP table locks nothing in the main database), so the
@@ -37,11 +38,6 @@ export class ItemStaging {
     if (!db.readonly) this.#stmts = prepare(db);
   }
 
-  /** Rows staged since the last `reset`. */
-  get size(): number {
-    return this.#size;
-  }
-
   /** Empties the staging table (a chunk that failed before its merge may have left rows). */
   reset(): void {
     this.#s().clear.run();
@@ -49,7 +45,7 @@ export class ItemStaging {
     this.#size = 0;
   }
 
-  /** Stages `row` at position `ord` (positions grow in line order). */
+  /** Stages `row` at position `ord` (its line number: positions give the order, and are distinct). */
   add(ord: number, row: IntelRow): void {
     this.#s().insert.run(
       ord, row.itemId, row.itemType, row.title, row.summary, row.claimsJson, row.evidenceJson, row.scoresJson,
