@@ -28,6 +28,8 @@ export class ItemStaging {
   /** First staging position of each staged item (for `stagedBefore`). */
   readonly #first = new Map<string, number>();
   #size = 0;
+  /** While a transaction stages rows: how to undo this object's view if it rolls back. */
+  #undo: { size: number; first: [string, number | undefined][] } | undefined;
 
   /**
    * Creates the TEMP table right away, in autocommit, on a writable
@@ -53,7 +55,10 @@ export class ItemStaging {
       row.createdAt, row.lineHash,
     );
     const first = this.#first.get(row.itemId);
-    if (first === undefined || ord < first) this.#first.set(row.itemId, ord);
+    if (first === undefined || ord < first) {
+      this.#undo?.first.push([row.itemId, first]);
+      this.#first.set(row.itemId, ord);
+    }
     this.#size++;
   }
 
@@ -95,18 +100,28 @@ export class ItemStaging {
   }
 
   /**
-   * This object's view of the table, to put back with `restore` when a
-   * transaction that staged or merged rows rolls back (the table rolls back
-   * with it).
+   * Runs `fn` (which stages or merges rows inside a transaction that `fn`
+   * owns) so that, if it throws, this object's view goes back to what it was:
+   * the table rolls back with the transaction. Records only what `fn` changes
+   * (copying the view instead cost ~2 µs a line: it grows with the chunk).
    */
-  snapshot(): StagingSnapshot {
-    return { size: this.#size, first: new Map(this.#first) };
-  }
-
-  restore(snap: StagingSnapshot): void {
-    this.#size = snap.size;
-    this.#first.clear();
-    for (const [k, v] of snap.first) this.#first.set(k, v);
+  undoable<T>(fn: () => T): T {
+    if (this.#undo !== undefined) return fn(); // nested: the outer call undoes
+    const undo = { size: this.#size, first: [] as [string, number | undefined][] };
+    this.#undo = undo;
+    try {
+      return fn();
+    } catch (err) {
+      for (let i = undo.first.length - 1; i >= 0; i--) {
+        const [itemId, before] = undo.first[i] as [string, number | undefined];
+        if (before === undefined) this.#first.delete(itemId);
+        else this.#first.set(itemId, before);
+      }
+      this.#size = undo.size;
+      throw err;
+    } finally {
+      this.#undo = undefined;
+    }
   }
 
   #s(): Statements {
@@ -183,11 +198,6 @@ function prepare(db: Database.Database): Statements {
   return { insert, clear, count, merge };
 }
 
-
-export interface StagingSnapshot {
-  readonly size: number;
-  readonly first: ReadonlyMap<string, number>;
-}
 
 interface Statements {
   insert: Database.Statement;

@@ -163,11 +163,10 @@ export class StateStore {
     let counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
     const now = new Date().toISOString();
     let rejected = 0;
-    const snap = staging.snapshot();
-    try {
+    if (chunk.preStaged !== true) staging.reset(); // its own TEMP table: no lock needed
+    staging.undoable(() => {
       r.db.transaction(() => {
         hooks.onLocked?.();
-        if (chunk.preStaged !== true) staging.reset();
         const late: Reject[] = []; // skipped lines that had to be parsed after all, and failed
         let sameUnchanged = 0;
         chunk.rows.forEach((entry, i) => {
@@ -198,10 +197,7 @@ export class StateStore {
         r.chunks.insertCheckpoint(runId, chunk.meta, { ...counts, blankLines: chunk.blankLines, rejected }, now);
         hooks.beforeCommit?.();
       }).immediate();
-    } catch (err) {
-      staging.restore(snap); // the staging table rolled back with the transaction
-      throw err;
-    }
+    });
     staging.merged();
     return { ...chunk.meta, ...counts, blankLines: chunk.blankLines, rejected, committedAt: now };
   }
@@ -220,15 +216,9 @@ export class StateStore {
    */
   stageRows(rows: readonly StagedRow[]): void {
     const r = this.#r();
-    const snap = r.staging.snapshot();
-    try {
-      r.db.transaction(() => {
-        for (const { ord, row } of rows) r.staging.add(ord, row);
-      })();
-    } catch (err) {
-      r.staging.restore(snap);
-      throw err;
-    }
+    r.staging.undoable(() => r.db.transaction(() => {
+      for (const { ord, row } of rows) r.staging.add(ord, row);
+    })());
   }
 
   /** The stored row's line hash, read outside any transaction (undefined: no such row; null: not known). */
