@@ -13,11 +13,10 @@ import type { UpsertCounts } from './types';
  * locked part of a commit is set-based SQL instead of one lookup and one
  * insert per row from JavaScript, and the rows do not sit in the worker's
  * heap until the commit. Measured with 2 workers (200k lines, 10k-row
- * chunks, 3 alternating runs): the write lock is held 17.8-20.6 instead of
- * 26.3-34.9 µs a line (0.54 instead of 0.79-0.82 of the run); on 2 cores the
- * run is CPU-bound, so throughput stays about the same (the staging inserts
- * move to the parse side), but the serial part, which bounds any machine
- * with more cores, is ~30% shorter.
+ * chunks, 3 alternating pairs of runs): the write lock is held 16.7-17.2
+ * instead of 23.7-24.6 µs a line (0.60-0.63 instead of ~0.80 of the run),
+ * 35.0k-37.6k vs 32.1k-33.7k items/s. The serial part, which bounds any
+ * machine with more cores, is ~30% shorter.
  *
  * The merge keeps the per-row semantics of `ItemsRepo.upsertInto` exactly,
  * also for an item that occurs more than once in a chunk: rows are applied in
