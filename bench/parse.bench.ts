@@ -18,6 +18,7 @@ import { contentHash, parseIntelLine } from '../src/domain';
 import type { IntelRow } from '../src/domain';
 import { generateLines } from '../src/gen/generate';
 import { writeResults, type BenchResult } from './lib/results';
+import { median } from './lib/stats';
 
 const { values: args } = parseArgs({
   options: {
@@ -76,12 +77,6 @@ async function round(order: readonly TaskKey[]): Promise<Record<TaskKey, number>
     return (key === 'hash' ? rows.length : LINES) / (r.latency.p50 / 1000);
   };
   return { baseline: rate('baseline'), parse: rate('parse'), hash: rate('hash') };
-}
-
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 function spread(values: readonly number[]): string {

@@ -19,6 +19,7 @@ import { runPipeline } from '../src/pipeline';
 import { StateStore } from '../src/store';
 import { parseArgs } from 'node:util';
 import { writeResults, type BenchResult } from './lib/results';
+import { median } from './lib/stats';
 
 const { values: args } = parseArgs({
   options: {
@@ -124,12 +125,6 @@ function readShares(dbPath: string, runId: string): { poolUtilization: number; w
     throw new Error(`Run ${runId} wrote no pool utilisation / write-lock share telemetry`);
   }
   return { poolUtilization: tel.poolUtilization, writeLockShare: tel.writeLockShare };
-}
-
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 /** What a user would write without this project: stream, parse, upsert in 10k-row transactions on one thread. */

@@ -18,7 +18,8 @@ import { injectFault } from './faults';
 const init = workerData as WorkerInit;
 const turns = new CommitTurns(init.turns);
 const seed = lineHashSeed(init.config, init.maxLineBytes);
-const reparse = (lineNo: number, text: string) => parseIntelLine(text, lineNo, init.config, init.maxLineBytes);
+/** Parses one line with this run's settings (also what re-parses a skipped line under the lock). */
+const parseLine = (lineNo: number, text: string) => parseIntelLine(text, lineNo, init.config, init.maxLineBytes);
 let store: StateStore | undefined;
 /** Parsed rows per staging transaction: few enough to die young in the heap, enough to amortise BEGIN/COMMIT. */
 const STAGE_BATCH = 256;
@@ -105,7 +106,7 @@ function processChunk(task: ChunkTask): ChunkStats {
       same.push({ same: { itemId: line.id, lineHash: h, lineNo: line.lineNo, text: line.text } });
       continue;
     }
-    const r = parseIntelLine(line.text, line.lineNo, init.config, init.maxLineBytes);
+    const r = parseLine(line.lineNo, line.text);
     if (r.ok) {
       r.row.lineHash = h;
       batch.push({ ord: line.lineNo, row: r.row });
@@ -122,7 +123,7 @@ function processChunk(task: ChunkTask): ChunkStats {
   if (!turns.waitFor(task.turn)) return { ...stats, outcome: 'aborted' };
   let locked = 0;
   const cp = withBusyRetry(
-    () => s.commitChunk(task.runId, { meta, rows: same, preStaged: true, rejects, blankLines, reparse }, {
+    () => s.commitChunk(task.runId, { meta, rows: same, preStaged: true, rejects, blankLines, reparse: parseLine }, {
       onLocked: () => { locked = performance.now(); },
       beforeCommit: () => injectFault(init.faults, task, 'in-transaction', s),
     }),

@@ -26,9 +26,8 @@ export class ItemStaging {
   readonly #stmts: Statements | undefined;
   /** First staging position of each staged item (for `stagedBefore`). */
   readonly #first = new Map<string, number>();
-  #size = 0;
-  /** While a transaction stages rows: how to undo this object's view if it rolls back. */
-  #undo: { size: number; first: [string, number | undefined][] } | undefined;
+  /** While a transaction stages rows: how to undo `#first` if it rolls back. */
+  #undo: [string, number | undefined][] | undefined;
 
   /**
    * Creates the TEMP table right away, in autocommit, on a writable
@@ -43,7 +42,6 @@ export class ItemStaging {
   reset(): void {
     this.#s().clear.run();
     this.#first.clear();
-    this.#size = 0;
   }
 
   /** Stages `row` at position `ord` (its line number: positions give the order, and are distinct). */
@@ -55,10 +53,9 @@ export class ItemStaging {
     );
     const first = this.#first.get(row.itemId);
     if (first === undefined || ord < first) {
-      this.#undo?.first.push([row.itemId, first]);
+      this.#undo?.push([row.itemId, first]);
       this.#first.set(row.itemId, ord);
     }
-    this.#size++;
   }
 
   /** True when a row of `itemId` was staged at a position before `ord`. */
@@ -75,7 +72,6 @@ export class ItemStaging {
    * under the write lock, right before `merge`.
    */
   counts(): UpsertCounts {
-    if (this.#size === 0) return { inserted: 0, updated: 0, unchanged: 0 };
     const c = this.#s().count.get() as { inserted: number; updated: number; total: number };
     return { inserted: c.inserted, updated: c.updated, unchanged: c.total - c.inserted - c.updated };
   }
@@ -86,7 +82,6 @@ export class ItemStaging {
    * that transaction has committed.
    */
   merge(runId: string, now: string): void {
-    if (this.#size === 0) return;
     const st = this.#s();
     st.merge.run({ runId, now });
     st.clear.run();
@@ -95,7 +90,6 @@ export class ItemStaging {
   /** After the merging transaction committed: the staging table is empty. */
   merged(): void {
     this.#first.clear();
-    this.#size = 0;
   }
 
   /**
@@ -106,17 +100,16 @@ export class ItemStaging {
    */
   undoable<T>(fn: () => T): T {
     if (this.#undo !== undefined) return fn(); // nested: the outer call undoes
-    const undo = { size: this.#size, first: [] as [string, number | undefined][] };
+    const undo: [string, number | undefined][] = [];
     this.#undo = undo;
     try {
       return fn();
     } catch (err) {
-      for (let i = undo.first.length - 1; i >= 0; i--) {
-        const [itemId, before] = undo.first[i] as [string, number | undefined];
+      for (let i = undo.length - 1; i >= 0; i--) {
+        const [itemId, before] = undo[i] as [string, number | undefined];
         if (before === undefined) this.#first.delete(itemId);
         else this.#first.set(itemId, before);
       }
-      this.#size = undo.size;
       throw err;
     } finally {
       this.#undo = undefined;
@@ -196,7 +189,6 @@ function prepare(db: Database.Database): Statements {
   );
   return { insert, clear, count, merge };
 }
-
 
 interface Statements {
   insert: Database.Statement;
