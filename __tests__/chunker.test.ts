@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BufferPool } from '../src/pipeline/buffers';
 import { Chunker, type Chunk } from '../src/pipeline/chunker';
-import { splitChunk } from '../src/pipeline/lines';
+import { lineText, splitChunk } from '../src/pipeline/lines';
 
 function chunkAll(input: Buffer, chunkSize: number, pieceSize: number, maxLineBytes = 1 << 20): Chunk[] {
   const c = new Chunker(chunkSize, maxLineBytes);
@@ -129,25 +129,53 @@ describe('BufferPool', () => {
 });
 
 describe('splitChunk()', () => {
+  const kinds = (input: Uint8Array, maxLineBytes = 100) => [...splitChunk(input, 1, maxLineBytes)]
+    .map((l) => (l.kind === 'line' ? [l.lineNo, lineText(l.bytes)] : l.kind === 'reject' ? [l.lineNo, l.reject.code] : [l.lineNo, l.kind]));
+
   it('numbers lines from firstLineNo and tells blank lines apart', () => {
     const out = [...splitChunk(Buffer.from('a\n\n  \r\nb'), 41, 100)];
     expect(out).toEqual([
-      { kind: 'line', lineNo: 41, text: 'a', bytes: Buffer.from('a') }, { kind: 'blank', lineNo: 42 }, { kind: 'blank', lineNo: 43 },
-      { kind: 'line', lineNo: 44, text: 'b', bytes: Buffer.from('b') },
+      { kind: 'line', lineNo: 41, bytes: Buffer.from('a') }, { kind: 'blank', lineNo: 42 }, { kind: 'blank', lineNo: 43 },
+      { kind: 'line', lineNo: 44, bytes: Buffer.from('b') },
     ]);
   });
 
-  it("gives each line's raw bytes along with its text, multi-byte characters and CRLF included", () => {
-    const lines = ['{"t":"ünï ✓ 😀"}\r', '', 'plain', '€'];
+  it('calls blank only what starts with a character up to U+0020 and trims to nothing', () => {
+    // U+3000 (ideographic space) and U+00A0 trim away but start above U+0020: a line to parse, as before.
+    expect(kinds(Buffer.from('\t\u3000\n\u3000\n\u00a0\n \u00a0 \n\ufeff\n \ufeff{}'))).toEqual([
+      [1, 'blank'], [2, '\u3000'], [3, '\u00a0'], [4, 'blank'], [5, '\ufeff'], [6, ' \ufeff{}'],
+    ]);
+  });
+
+  it("gives each line's raw bytes, decoded by lineText, multi-byte characters, BOM and CRLF included", () => {
+    const lines = ['\ufeff{"t":"ünï ✓ 😀"}\r', '', 'plain', '€'];
     for (const input of [Buffer.from(lines.join('\n')), Buffer.concat([Buffer.from(`${lines.join('\n')}\n`), Buffer.from([0xff])])]) {
-      const out = [...splitChunk(input, 1, 100)].flatMap((l) => (l.kind === 'line' ? [[l.text, Buffer.from(l.bytes).toString('utf8')]] : []));
+      const out = [...splitChunk(input, 1, 100)].flatMap((l) => (l.kind === 'line' ? [[lineText(l.bytes), Buffer.from(l.bytes).toString('utf8')]] : []));
       expect(out).toEqual([[lines[0], lines[0]], ['plain', 'plain'], ['€', '€']]);
     }
+    // A plain Uint8Array view (a transferred chunk) splits the same as a Buffer.
+    const bytes = new Uint8Array(Buffer.from(`xx${lines.join('\n')}`));
+    expect(kinds(bytes.subarray(2))).toEqual(kinds(Buffer.from(lines.join('\n'))));
   });
 
   it('rejects only the line with invalid UTF-8 or too many bytes', () => {
     const bytes = Buffer.concat([Buffer.from('ok\n'), Buffer.from([0xc3, 0x28, 0x0a]), Buffer.from('y'.repeat(50) + '\nok2\n')]);
     const out = [...splitChunk(bytes, 1, 20)].map((l) => (l.kind === 'reject' ? [l.lineNo, l.reject.code] : [l.lineNo, l.kind]));
     expect(out).toEqual([[1, 'line'], [2, 'invalid_utf8'], [3, 'line_too_long'], [4, 'line']]);
+  });
+
+  it('takes as invalid UTF-8 exactly what a fatal TextDecoder refuses', () => {
+    const fatal = new TextDecoder('utf-8', { fatal: true });
+    const sequences = [
+      [0xed, 0xa0, 0x80], [0xed, 0x9f, 0xbf], [0xc0, 0xaf], [0xe0, 0x80, 0xaf], [0xf4, 0x90, 0x80, 0x80], [0xf4, 0x8f, 0xbf, 0xbf],
+      [0xef, 0xbf, 0xbe], [0xf0, 0x9f, 0x98], [0xc3], [0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xef, 0xbb, 0xbf],
+    ];
+    for (const seq of sequences) {
+      let valid = true;
+      try { fatal.decode(new Uint8Array(seq)); } catch { valid = false; }
+      const line = Buffer.concat([Buffer.from('{"x":"'), Buffer.from(seq), Buffer.from('"}')]);
+      expect([seq, kinds(Buffer.concat([Buffer.from('ok\n'), line]))[1]?.[1]])
+        .toEqual([seq, valid ? fatal.decode(line) : 'invalid_utf8']);
+    }
   });
 });

@@ -2,18 +2,30 @@ import { loadConfig } from '../src/config';
 import { lineHash, lineHashSeed, quickItemId } from '../src/domain';
 
 describe('quickItemId()', () => {
+  const id = (line: string) => quickItemId(Buffer.from(line));
+
   it('finds the id of ordinary lines, whitespace around the colon included', () => {
-    expect(quickItemId('{"item_id":"a-1","title":"x"}')).toBe('a-1');
-    expect(quickItemId('{ "title": "x", "item_id" :\t "ünï ✓" }')).toBe('ünï ✓');
+    expect(id('{"item_id":"a-1","title":"x"}')).toBe('a-1');
+    expect(id('{ "title": "x", "item_id" :\t "ünï ✓ 😀" }')).toBe('ünï ✓ 😀');
+    expect(id('\ufeff{"item_id":"bom"}\r')).toBe('bom');
+    // A plain Uint8Array view into a larger buffer, as a chunk's lines are.
+    const chunk = new TextEncoder().encode('xx{"item_id":"in-view"}yy');
+    expect(quickItemId(chunk.subarray(2, chunk.length - 2))).toBe('in-view');
   });
 
   it('gives up (undefined) rather than guess from anything unusual', () => {
-    expect(quickItemId('{"title":"x"}')).toBeUndefined();
-    expect(quickItemId('{"item_id":42}')).toBeUndefined();
-    expect(quickItemId('{"item_id":"a\\"b"}')).toBeUndefined(); // escapes
-    expect(quickItemId('{"item_id":"a\\u0041"}')).toBeUndefined();
-    expect(quickItemId('{"title":"item_id","item_id":"z"}')).toBeUndefined(); // the key as a value comes first
-    expect(quickItemId('{"item_id":"unterminated')).toBeUndefined();
+    expect(id('{"title":"x"}')).toBeUndefined();
+    expect(id('{"item_id":42}')).toBeUndefined();
+    expect(id('{"item_id":"a\\"b"}')).toBeUndefined(); // escapes
+    expect(id('{"item_id":"a\\u0041"}')).toBeUndefined();
+    expect(id('{"title":"item_id","item_id":"z"}')).toBeUndefined(); // the key as a value comes first
+    expect(id('{"item_id":"unterminated')).toBeUndefined();
+    expect(id('{"item_id"')).toBeUndefined();
+    expect(id('{"item_id":')).toBeUndefined();
+  });
+
+  it('reads an id right, however far a backslash after it is', () => {
+    expect(id('{"item_id":"ok","summary":"a \\"quote\\""}')).toBe('ok');
   });
 });
 

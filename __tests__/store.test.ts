@@ -315,7 +315,8 @@ describe('StateStore#commitChunk()', () => {
     expect(store.storedLineHash('a')).toBe('h-a');
     expect(store.storedLineHash('zz')).toBeUndefined();
     const reparsed: number[] = [];
-    const reparse = (lineNo: number, text: string) => {
+    const reparse = (lineNo: number, bytes: Uint8Array) => {
+      const text = Buffer.from(bytes).toString('utf8');
       reparsed.push(lineNo);
       return text === 'bad'
         ? { ok: false as const, reject: { lineNo, code: 'invalid_json' as const, reason: 'r', excerpt: text } }
@@ -325,10 +326,10 @@ describe('StateStore#commitChunk()', () => {
     const cp = store.commitChunk(run2.runId, {
       meta,
       rows: [
-        { same: { itemId: 'a', lineHash: 'h-a', lineNo: 1, text: 'a' } }, // still the stored line: unchanged, not parsed
+        { same: { itemId: 'a', lineHash: 'h-a', lineNo: 1, bytes: Buffer.from('a') } }, // still the stored line: unchanged, not parsed
         makeRow('b', { title: 'changed by an earlier line', lineHash: 'h-b2' }),
-        { same: { itemId: 'b', lineHash: 'h-b', lineNo: 3, text: 'b' } }, // its row changed just above: parsed, wins
-        { same: { itemId: 'c', lineHash: 'h-c', lineNo: 4, text: 'bad' } },
+        { same: { itemId: 'b', lineHash: 'h-b', lineNo: 3, bytes: Buffer.from('b') } }, // its row changed just above: parsed, wins
+        { same: { itemId: 'c', lineHash: 'h-c', lineNo: 4, bytes: Buffer.from('bad') } },
       ],
       blankLines: 0, rejects: [], reparse,
     });
@@ -387,12 +388,12 @@ describe('StateStore#commitChunk()', () => {
     store.resetStaging();
     store.stageRows([{ ord: 1, row: makeRow('b', { lineHash: 'h-b' }) }, { ord: 2, row: makeRow('c', { lineHash: 'h-c0' }) }]);
     store.stageRows([{ ord: 4, row: makeRow('b', { title: 'b again', lineHash: 'h-b2' }) }]);
-    const reparse = (lineNo: number, text: string) => ({ ok: true as const, row: makeRow(text, { title: `reparsed ${lineNo}` }) });
+    const reparse = (lineNo: number, bytes: Uint8Array) => ({ ok: true as const, row: makeRow(Buffer.from(bytes).toString('utf8'), { title: `reparsed ${lineNo}` }) });
     const chunk = {
       meta, preStaged: true, blankLines: 0, rejects: [], reparse,
       rows: [
-        { same: { itemId: 'a', lineHash: 'h-a', lineNo: 3, text: 'a' } }, // unchanged: no staged line of `a` before it
-        { same: { itemId: 'c', lineHash: 'h-c', lineNo: 5, text: 'c' } }, // `c` was staged at line 2: parsed again
+        { same: { itemId: 'a', lineHash: 'h-a', lineNo: 3, bytes: Buffer.from('a') } }, // unchanged: no staged line of `a` before it
+        { same: { itemId: 'c', lineHash: 'h-c', lineNo: 5, bytes: Buffer.from('c') } }, // `c` was staged at line 2: parsed again
       ],
     };
     expect(() => store.commitChunk(run.runId, chunk, { beforeCommit: () => { throw new Error('crash before commit'); } }))

@@ -12,14 +12,14 @@ import { StateStore, type SameLine, type StagedRow } from '../src/store';
 import { withBusyRetry } from '../src/store/busy';
 import type { ChunkReply, ChunkStats, ChunkTask, WorkerInit } from '../src/pipeline/protocol';
 import { CommitTurns } from '../src/pipeline/turns';
-import { splitChunk } from '../src/pipeline/lines';
+import { lineText, splitChunk } from '../src/pipeline/lines';
 import { injectFault } from './faults';
 
 const init = workerData as WorkerInit;
 const turns = new CommitTurns(init.turns);
 const seed = lineHashSeed(init.config, init.maxLineBytes);
-/** Parses one line with this run's settings (also what re-parses a skipped line under the lock). */
-const parseLine = (lineNo: number, text: string) => parseIntelLine(text, lineNo, init.config, init.maxLineBytes);
+/** Decodes and parses one line with this run's settings (also what re-parses a skipped line under the lock). */
+const parseLine = (lineNo: number, bytes: Uint8Array) => parseIntelLine(lineText(bytes), lineNo, init.config, init.maxLineBytes);
 let store: StateStore | undefined;
 /** Parsed rows per staging transaction: few enough to die young in the heap, enough to amortise BEGIN/COMMIT. */
 const STAGE_BATCH = 256;
@@ -84,11 +84,11 @@ function processChunk(task: ChunkTask): ChunkStats {
   const same: { same: SameLine }[] = [];
   const rejects: Reject[] = [];
   let blankLines = 0;
-  const lines: { lineNo: number; text: string; hash: string; id: string | undefined }[] = [];
+  const lines: { lineNo: number; bytes: Uint8Array; hash: string; id: string | undefined }[] = [];
   for (const line of splitChunk(task.bytes, meta.firstLineNo, init.maxLineBytes)) {
     if (line.kind === 'blank') blankLines++;
     else if (line.kind === 'reject') rejects.push(line.reject);
-    else lines.push({ lineNo: line.lineNo, text: line.text, hash: lineHash(seed, line.bytes), id: quickItemId(line.text) });
+    else lines.push({ lineNo: line.lineNo, bytes: line.bytes, hash: lineHash(seed, line.bytes), id: quickItemId(line.bytes) });
   }
   const ids = lines.flatMap((l) => (l.id === undefined ? [] : [l.id]));
   const stored = init.parseAll
@@ -103,10 +103,10 @@ function processChunk(task: ChunkTask): ChunkStats {
     // it (confirmed again under the write lock).
     const h = line.hash;
     if (line.id !== undefined && stored.get(line.id) === h) {
-      same.push({ same: { itemId: line.id, lineHash: h, lineNo: line.lineNo, text: line.text } });
+      same.push({ same: { itemId: line.id, lineHash: h, lineNo: line.lineNo, bytes: line.bytes } });
       continue;
     }
-    const r = parseLine(line.lineNo, line.text);
+    const r = parseLine(line.lineNo, line.bytes);
     if (r.ok) {
       r.row.lineHash = h;
       batch.push({ ord: line.lineNo, row: r.row });

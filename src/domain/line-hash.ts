@@ -39,29 +39,34 @@ export function lineHash(seed: string, line: Uint8Array): string {
   return seed + hash('sha1', line, 'hex');
 }
 
-const KEY = '"item_id"';
+const KEY = Buffer.from('"item_id"');
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 
 /**
- * The `item_id` of a line, guessed without parsing it: the string after the
- * first `"item_id"` key, when it has no escapes; else undefined. A wrong
- * guess is harmless: only the row this exact line produced stores its line
- * hash, so a row found under a wrong id never matches.
+ * The `item_id` of a line, guessed from its UTF-8 bytes without decoding or
+ * parsing it: the string after the first `"item_id"` key, when it has no
+ * escapes; else undefined. (In UTF-8 an ASCII byte is always that
+ * character, so this finds what a search of the decoded text would.) A
+ * wrong guess is harmless: only the row this exact line produced stores its
+ * line hash, so a row found under a wrong id never matches.
  */
-export function quickItemId(line: string): string | undefined {
-  const at = line.indexOf(KEY);
+export function quickItemId(line: Uint8Array): string | undefined {
+  const b = Buffer.isBuffer(line) ? line : Buffer.from(line.buffer, line.byteOffset, line.byteLength);
+  const at = b.indexOf(KEY);
   if (at === -1) return undefined;
   let i = at + KEY.length;
-  while (isSpace(line.charCodeAt(i))) i++;
-  if (line.charCodeAt(i) !== 0x3a) return undefined; // ':'
+  while (isSpace(b[i])) i++;
+  if (b[i] !== 0x3a) return undefined; // ':'
   i++;
-  while (isSpace(line.charCodeAt(i))) i++;
-  if (line.charCodeAt(i) !== 0x22) return undefined; // '"'
-  const end = line.indexOf('"', i + 1);
+  while (isSpace(b[i])) i++;
+  if (b[i] !== QUOTE) return undefined;
+  const end = b.indexOf(QUOTE, i + 1);
   if (end === -1) return undefined;
-  const id = line.slice(i + 1, end);
-  return id.includes('\\') ? undefined : id;
+  for (let j = i + 1; j < end; j++) if (b[j] === BACKSLASH) return undefined;
+  return b.toString('utf8', i + 1, end);
 }
 
-function isSpace(c: number): boolean {
+function isSpace(c: number | undefined): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }

@@ -18,7 +18,8 @@ export interface SameLine {
   readonly itemId: string;
   readonly lineHash: string;
   readonly lineNo: number;
-  readonly text: string;
+  /** The line's raw UTF-8 bytes, decoded only if it must be parsed after all. */
+  readonly bytes: Uint8Array;
 }
 
 const ORDER = 'ORDER BY created_at, rowid';

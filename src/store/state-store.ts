@@ -34,7 +34,7 @@ export interface ChunkWrite {
   rejects: readonly Reject[];
   blankLines: number;
   /** Parses a skipped line whose row changed since it was skipped; required when `rows` holds any. */
-  reparse?: (lineNo: number, text: string) => ParseResult;
+  reparse?: (lineNo: number, bytes: Uint8Array) => ParseResult;
 }
 
 /** A parsed row and its position in the chunk (its line number). */
@@ -184,7 +184,7 @@ export class StateStore {
           }
           // An earlier line (of this run or this chunk) changed the row after this line was skipped.
           if (chunk.reparse === undefined) throw new Error('commitChunk: a skipped line needs `reparse`');
-          const p = chunk.reparse(line.lineNo, line.text);
+          const p = chunk.reparse(line.lineNo, line.bytes);
           if (p.ok) staging.add(ord, { ...p.row, lineHash: line.lineHash });
           else late.push(p.reject);
         });
