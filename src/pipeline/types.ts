@@ -74,7 +74,7 @@ export interface RunPipelineOptions {
   progressIntervalMs?: number;
   /**
    * Limits for each worker thread (a worker that exceeds them is replaced and its chunk retried).
-   * @defaultValue `{ maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 8 }`
+   * @defaultValue `{ maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 16 }`
    */
   workerResourceLimits?: ResourceLimits;
   /** @internal Test-only fault injection. */
