@@ -81,21 +81,64 @@ function processChunk(task: ChunkTask): ChunkStats {
   injectFault(init.faults, task, 'before-parse', s);
 
   const t0 = performance.now();
-  const same: { same: SameLine }[] = [];
+  const { lines, rejects, blankLines } = readChunk(task);
+  const same = stageChanged(s, meta.chunkIndex, lines, rejects);
+  const t1 = performance.now();
+  stats.parseMs = t1 - t0;
+
+  if (!turns.waitFor(task.turn)) return { ...stats, outcome: 'aborted' };
+  let locked = 0;
+  const cp = withBusyRetry(
+    () => s.commitChunk(task.runId, { meta, rows: same, preStaged: true, rejects, blankLines, reparse: parseLine }, {
+      onLocked: () => { locked = performance.now(); },
+      beforeCommit: () => injectFault(init.faults, task, 'in-transaction', s),
+    }),
+    init.maxBusyWaitMs,
+    `Chunk ${meta.chunkIndex} (lines ${meta.firstLineNo}-${meta.firstLineNo + meta.lineCount - 1})`,
+  );
+  // Still holding the turn: past maxRejects, no later chunk may commit, so a
+  // failed run keeps the same chunks whatever the thread timing.
+  if (turns.addRejected(cp.rejected) > init.maxRejects) turns.abort(task.turn + 1);
+  turns.advanceFrom(task.turn);
+  stats.lockWaitMs = locked - t1; // waiting for the chunk's turn, then for SQLite's write lock
+  stats.writeMs = performance.now() - locked;
+  return { ...stats, ...pickCounts(cp) };
+}
+
+/** A line to parse or skip: its raw bytes, its line hash and its guessed `item_id`. */
+interface HashedLine {
+  readonly lineNo: number;
+  readonly bytes: Uint8Array;
+  readonly hash: string;
+  readonly id: string | undefined;
+}
+
+/** Splits the chunk and hashes each line; blank lines are counted, undecodable ones rejected. Nothing is parsed yet. */
+function readChunk(task: ChunkTask): { lines: HashedLine[]; rejects: Reject[]; blankLines: number } {
+  const lines: HashedLine[] = [];
   const rejects: Reject[] = [];
   let blankLines = 0;
-  const lines: { lineNo: number; bytes: Uint8Array; hash: string; id: string | undefined }[] = [];
-  for (const line of splitChunk(task.bytes, meta.firstLineNo, init.maxLineBytes)) {
+  for (const line of splitChunk(task.bytes, task.meta.firstLineNo, init.maxLineBytes)) {
     if (line.kind === 'blank') blankLines++;
     else if (line.kind === 'reject') rejects.push(line.reject);
     else lines.push({ lineNo: line.lineNo, bytes: line.bytes, hash: lineHash(seed, line.bytes), id: quickItemId(line.bytes) });
   }
+  return { lines, rejects, blankLines };
+}
+
+/**
+ * Parses every line that is not the line behind its stored row and stages
+ * the rows (parse failures go to `rejects`); returns the lines skipped as
+ * unchanged, which the commit confirms under the write lock. Parsed rows go
+ * to this connection's staging table in small batches, as they come: nothing
+ * is locked yet, and they do not pile up in the heap.
+ */
+function stageChanged(s: StateStore, chunkIndex: number, lines: readonly HashedLine[], rejects: Reject[]): { same: SameLine }[] {
   const ids = lines.flatMap((l) => (l.id === undefined ? [] : [l.id]));
   const stored = init.parseAll
     ? new Map<string, string>()
-    : withBusyRetry(() => s.storedLineHashes(ids), init.maxBusyWaitMs, `Chunk ${meta.chunkIndex}: looking up stored lines`);
-  // Parsed rows go to this connection's staging table in small batches, as
-  // they come: nothing is locked yet, and they do not pile up in the heap.
+    : withBusyRetry(() => s.storedLineHashes(ids), init.maxBusyWaitMs, `Chunk ${chunkIndex}: looking up stored lines`);
+  const same: { same: SameLine }[] = [];
   s.resetStaging();
   let batch: StagedRow[] = [];
   for (const line of lines) {
@@ -117,26 +160,7 @@ function processChunk(task: ChunkTask): ChunkStats {
     } else rejects.push(r.reject);
   }
   if (batch.length > 0) s.stageRows(batch);
-  const t1 = performance.now();
-  stats.parseMs = t1 - t0;
-
-  if (!turns.waitFor(task.turn)) return { ...stats, outcome: 'aborted' };
-  let locked = 0;
-  const cp = withBusyRetry(
-    () => s.commitChunk(task.runId, { meta, rows: same, preStaged: true, rejects, blankLines, reparse: parseLine }, {
-      onLocked: () => { locked = performance.now(); },
-      beforeCommit: () => injectFault(init.faults, task, 'in-transaction', s),
-    }),
-    init.maxBusyWaitMs,
-    `Chunk ${meta.chunkIndex} (lines ${meta.firstLineNo}-${meta.firstLineNo + meta.lineCount - 1})`,
-  );
-  // Still holding the turn: past maxRejects, no later chunk may commit, so a
-  // failed run keeps the same chunks whatever the thread timing.
-  if (turns.addRejected(cp.rejected) > init.maxRejects) turns.abort(task.turn + 1);
-  turns.advanceFrom(task.turn);
-  stats.lockWaitMs = locked - t1; // waiting for the chunk's turn, then for SQLite's write lock
-  stats.writeMs = performance.now() - locked;
-  return { ...stats, ...pickCounts(cp) };
+  return same;
 }
 
 function pickCounts(c: { blankLines: number; inserted: number; updated: number; unchanged: number; rejected: number }) {
