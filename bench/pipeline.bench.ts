@@ -1,13 +1,18 @@
 /**
  * Pipeline benchmark (plain node on the build output):
  *   npm run build && node dist/bench/pipeline.bench.js [--lines 200000] [--iterations 3] [--quick]
+ *     [--workers 1,2,4] [--stored 0]
  * Measures, in one run on the same data and pragmas: the single-thread
  * reference loop, the SQLite-only ceiling (per-row upserts, and staged + merged
  * as the workers write), runPipeline with 1/2/4 workers, and
  * a second ingest of the same file (all unchanged). Prints items/s and ratios.
+ * Every task writes into an empty database, or with `--stored N` into a copy
+ * of one that already holds N other items (a nightly update: SQLite's work
+ * per row grows with the tables), made once before the tasks and copied
+ * outside their timing.
  */
 import { Bench } from 'tinybench';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,12 +29,13 @@ import { median } from './lib/stats';
 const { values: args } = parseArgs({
   options: {
     lines: { type: 'string' }, iterations: { type: 'string' }, quick: { type: 'boolean', default: false },
-    workers: { type: 'string' },
+    workers: { type: 'string' }, stored: { type: 'string' },
   },
 });
 const LINES = Number(args.lines ?? (args.quick ? 20_000 : 200_000));
 const ITERATIONS = Number(args.iterations ?? (args.quick ? 1 : 3));
 const WORKERS = (args.workers ?? '1,2,4').split(',').map(Number);
+const STORED = Number(args.stored ?? 0);
 const TX_ROWS = 10_000;
 const config = loadConfig();
 
@@ -39,8 +45,13 @@ async function main(): Promise<void> {
   const feed = join(dataDir, `feed-${LINES}.ndjson`);
   if (!existsSync(feed)) await writeFeed(feed, { count: LINES, badRatio: 0.001, seed: 11 });
   const work = mkdtempSync(join(tmpdir(), 'bo-bench-'));
+  const template = STORED > 0 ? await storedDatabase(dataDir, work, STORED) : undefined;
   let n = 0;
-  const freshDb = () => join(work, `db-${n++}.sqlite`);
+  const freshDb = () => {
+    const path = join(work, `db-${n++}.sqlite`);
+    if (template !== undefined) copyFileSync(template, path);
+    return path;
+  };
   // The ceiling's rows, built outside its timing and dropped after it, so
   // their heap does not weigh on the other tasks' garbage collection.
   let prebuilt: IntelRow[] = [];
@@ -89,7 +100,8 @@ async function main(): Promise<void> {
     return r?.latency ? LINES / (r.latency.p50 / 1000) : Number.NaN;
   };
   const results: BenchResult[] = bench.tasks.map((t) => ({
-    name: t.name, unit: 'items/s', value: Math.round(rate(t.name)), range: '', extra: `median of ${ITERATIONS}, ${LINES} lines`,
+    name: t.name, unit: 'items/s', value: Math.round(rate(t.name)), range: '',
+    extra: `median of ${ITERATIONS}, ${LINES} lines${STORED > 0 ? `, ${STORED} items stored before` : ''}`,
   }));
   const ratios: Record<string, number> = {};
   for (const w of WORKERS) {
@@ -98,7 +110,8 @@ async function main(): Promise<void> {
     ratios[`pipeline-${w}w / ceiling-staged`] = rate(`pipeline-${w}w`) / rate('ceiling-staged');
   }
   ratios['rerun / first (2w)'] = rate('pipeline-2w-rerun') / rate('pipeline-2w');
-  console.log(`\npipeline benchmark: ${LINES} lines (${feed}), ${ITERATIONS} iteration(s), medians\n`);
+  const into = STORED > 0 ? `into a database holding ${STORED} other items` : 'into an empty database';
+  console.log(`\npipeline benchmark: ${LINES} lines (${feed}) ${into}, ${ITERATIONS} iteration(s), medians\n`);
   console.table(results.map((r) => ({ task: r.name, 'items/s': r.value })));
   console.table(Object.entries(ratios).map(([k, v]) => ({ ratio: k, value: Number(v.toFixed(2)) })));
   for (const [k, v] of Object.entries(ratios)) results.push({ name: `ratio: ${k}`, unit: 'x', value: Number(v.toFixed(3)), range: '', extra: '' });
@@ -116,6 +129,16 @@ async function main(): Promise<void> {
   console.table(shareRows);
   writeResults('pipeline', results);
   rmSync(work, { recursive: true, force: true });
+}
+
+/** A database holding `count` items of another feed (other ids), made once and checkpointed: each task starts from a copy. */
+async function storedDatabase(dataDir: string, work: string, count: number): Promise<string> {
+  const feed = join(dataDir, `stored-${count}.ndjson`);
+  if (!existsSync(feed)) await writeFeed(feed, { count, badRatio: 0, seed: 12 });
+  const path = join(work, 'stored.sqlite');
+  const s = await runPipeline({ input: feed, dbPath: path, workers: 2, config });
+  if (s.status !== 'completed' || s.inserted !== count) throw new Error(`Could not build the stored database: ${JSON.stringify(s)}`);
+  return path;
 }
 
 function readShares(dbPath: string, runId: string): { poolUtilization: number; writeLockShare: number } {
