@@ -35,9 +35,9 @@ describe('StateStore.open()', () => {
 
   it('sets WAL, foreign_keys, synchronous and busy timeout on the connection', () => {
     using full = StateStore.open(t.db, { synchronous: 'FULL', busyTimeoutMs: 1234 });
-    expect(full.connectionSettings()).toEqual({ journalMode: 'wal', foreignKeys: true, synchronous: 'FULL', busyTimeoutMs: 1234, walAutocheckpointPages: 10_000 });
+    expect(full.connectionSettings()).toEqual({ journalMode: 'wal', foreignKeys: true, synchronous: 'FULL', busyTimeoutMs: 1234, walAutocheckpointPages: 100_000 });
     using normal = StateStore.open(t.db);
-    expect(normal.connectionSettings()).toEqual({ journalMode: 'wal', foreignKeys: true, synchronous: 'NORMAL', busyTimeoutMs: 5000, walAutocheckpointPages: 10_000 });
+    expect(normal.connectionSettings()).toEqual({ journalMode: 'wal', foreignKeys: true, synchronous: 'NORMAL', busyTimeoutMs: 5000, walAutocheckpointPages: 100_000 });
   });
 
   it('upgrades an empty database file (user_version 0) to the current schema', () => {
