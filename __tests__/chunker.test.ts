@@ -140,10 +140,9 @@ describe('splitChunk()', () => {
     ]);
   });
 
-  it('calls blank only what starts with a character up to U+0020 and trims to nothing', () => {
-    // U+3000 (ideographic space) and U+00A0 trim away but start above U+0020: a line to parse, as before.
-    expect(kinds(Buffer.from('\t\u3000\n\u3000\n\u00a0\n \u00a0 \n\ufeff\n \ufeff{}'))).toEqual([
-      [1, 'blank'], [2, '\u3000'], [3, '\u00a0'], [4, 'blank'], [5, '\ufeff'], [6, ' \ufeff{}'],
+  it('calls blank every line of only whitespace, Unicode spaces and a BOM included', () => {
+    expect(kinds(Buffer.from('\ufeff\n\t\u3000\n\u3000\n\u00a0\n \u00a0 \r\n\ufeff \n \ufeff{}\n\u00e9\n\u3000x'))).toEqual([
+      [1, 'blank'], [2, 'blank'], [3, 'blank'], [4, 'blank'], [5, 'blank'], [6, 'blank'], [7, ' \ufeff{}'], [8, '\u00e9'], [9, '\u3000x'],
     ]);
   });
 

@@ -210,6 +210,11 @@ describe('runPipeline()', () => {
     writeFileSync(p, crlf);
     const s = await runPipeline({ input: p, dbPath: t.db, workers: 1, chunkSize: 2 });
     expect(s).toMatchObject({ linesRead: 3, inserted: 3, rejected: 0, chunks: 2 });
+    // A first line holding only a BOM is blank, like a line of only (Unicode) spaces.
+    const bomOnly = join(t.dir, 'bom-only.ndjson');
+    writeFileSync(bomOnly, `\uFEFF\r\n${itemLine('d')}\n\u00a0\n${itemLine('e')}\n`);
+    const b = await runPipeline({ input: bomOnly, dbPath: t.db, workers: 1 });
+    expect(b).toMatchObject({ linesRead: 4, blankLines: 2, inserted: 2, rejected: 0 });
   });
 
   it('reads gzip files, Node Readables and iterables of lines or objects', async () => {

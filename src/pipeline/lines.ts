@@ -64,14 +64,15 @@ function* splitInvalid(buf: Buffer, firstLineNo: number, maxLineBytes: number): 
 }
 
 /**
- * Blank: empty, or starting with a character up to U+0020 and nothing but
- * whitespace once decoded. A line starting with any other ASCII byte (a JSON
- * line starts with `{`) is told apart without decoding it.
+ * Blank: nothing but whitespace (what `String#trim` drops: also U+00A0,
+ * U+3000 and a BOM, so a first line holding only a BOM is blank). A line
+ * starting with a printable ASCII character (a JSON line starts with `{`) is
+ * told apart without decoding it.
  */
 function classify(bytes: Buffer, lineNo: number): ChunkLine {
   const first = bytes[0];
   if (first === undefined) return { kind: 'blank', lineNo };
-  if (first <= 0x20 && lineText(bytes).trim() === '') return { kind: 'blank', lineNo };
+  if ((first <= 0x20 || first >= 0x80) && lineText(bytes).trim() === '') return { kind: 'blank', lineNo };
   return { kind: 'line', lineNo, bytes };
 }
 

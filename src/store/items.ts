@@ -18,7 +18,12 @@ export interface SameLine {
   readonly itemId: string;
   readonly lineHash: string;
   readonly lineNo: number;
-  /** The line's raw UTF-8 bytes, decoded only if it must be parsed after all. */
+  /**
+   * The line's raw UTF-8 bytes, decoded only if it must be parsed after all.
+   * In a worker this is a view into the chunk's buffer, which goes back to the
+   * scheduler once the chunk is handled: after that it reads as empty, so it
+   * must not be kept beyond the chunk's commit.
+   */
   readonly bytes: Uint8Array;
 }
 
