@@ -33,11 +33,11 @@ describe('StateStore.open()', () => {
     db.close();
   });
 
-  it('sets WAL, foreign_keys, synchronous and busy timeout on the connection', () => {
+  it('sets WAL, foreign_keys, synchronous, busy timeout, checkpoint interval and the TEMP store (file, 16 KiB pages)', () => {
     using full = StateStore.open(t.db, { synchronous: 'FULL', busyTimeoutMs: 1234 });
-    expect(full.connectionSettings()).toEqual({ journalMode: 'wal', foreignKeys: true, synchronous: 'FULL', busyTimeoutMs: 1234, walAutocheckpointPages: 100_000 });
+    expect(full.connectionSettings()).toEqual({ journalMode: 'wal', foreignKeys: true, synchronous: 'FULL', busyTimeoutMs: 1234, walAutocheckpointPages: 100_000, tempStore: 'FILE', tempPageSize: 16_384 });
     using normal = StateStore.open(t.db);
-    expect(normal.connectionSettings()).toEqual({ journalMode: 'wal', foreignKeys: true, synchronous: 'NORMAL', busyTimeoutMs: 5000, walAutocheckpointPages: 100_000 });
+    expect(normal.connectionSettings()).toEqual({ journalMode: 'wal', foreignKeys: true, synchronous: 'NORMAL', busyTimeoutMs: 5000, walAutocheckpointPages: 100_000, tempStore: 'FILE', tempPageSize: 16_384 });
   });
 
   it('upgrades an empty database file (user_version 0) to the current schema', () => {

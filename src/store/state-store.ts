@@ -277,7 +277,10 @@ export class StateStore {
   }
 
   /** The connection's effective pragmas (for diagnostics and tests). */
-  connectionSettings(): { journalMode: string; foreignKeys: boolean; synchronous: 'NORMAL' | 'FULL' | 'OTHER'; busyTimeoutMs: number; walAutocheckpointPages: number } {
+  connectionSettings(): {
+    journalMode: string; foreignKeys: boolean; synchronous: 'NORMAL' | 'FULL' | 'OTHER'; busyTimeoutMs: number;
+    walAutocheckpointPages: number; tempStore: 'DEFAULT' | 'FILE' | 'MEMORY'; tempPageSize: number;
+  } {
     const db = this.#r().db;
     const sync = db.pragma('synchronous', { simple: true }) as number;
     return {
@@ -286,6 +289,8 @@ export class StateStore {
       synchronous: sync === 1 ? 'NORMAL' : sync === 2 ? 'FULL' : 'OTHER',
       busyTimeoutMs: db.pragma('busy_timeout', { simple: true }) as number,
       walAutocheckpointPages: db.pragma('wal_autocheckpoint', { simple: true }) as number,
+      tempStore: (['DEFAULT', 'FILE', 'MEMORY'] as const)[db.pragma('temp_store', { simple: true }) as number] ?? 'DEFAULT',
+      tempPageSize: db.pragma('temp.page_size', { simple: true }) as number,
     };
   }
 
