@@ -9,6 +9,7 @@
  */
 import { hash } from 'node:crypto';
 import type { AppConfig } from '../config';
+import { asBuffer } from './bytes';
 
 /**
  * Bump whenever parsing, validation, scoring or gating changes what a line
@@ -52,7 +53,7 @@ const BACKSLASH = 0x5c;
  * line hash, so a row found under a wrong id never matches.
  */
 export function quickItemId(line: Uint8Array): string | undefined {
-  const b = Buffer.isBuffer(line) ? line : Buffer.from(line.buffer, line.byteOffset, line.byteLength);
+  const b = asBuffer(line);
   const at = b.indexOf(KEY);
   if (at === -1) return undefined;
   let i = at + KEY.length;

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { asBuffer } from '../domain/bytes';
 import { EXCERPT_MAX_CHARS } from '../domain/parse';
 import { truncate } from '../domain/invalid';
 import type { Reject } from '../domain/types';
@@ -78,8 +79,4 @@ function classify(bytes: Buffer, lineNo: number): ChunkLine {
 
 function reject(lineNo: number, code: Reject['code'], reason: string, text: string): ChunkLine {
   return { kind: 'reject', lineNo, reject: { lineNo, code, reason, excerpt: truncate(text, EXCERPT_MAX_CHARS) } };
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -19,7 +19,7 @@ export interface ResolvedStoreOptions {
  * checkpoints copy much less. 2 workers, alternating runs vs 10,000 pages:
  * 200k lines into a database of 1M items +14% and +15% (2 pairs), 1M lines
  * into an empty one +19% (1 pair), 200k into an empty one the same within
- * noise (+1%, +1%). SQLite's default (1,000) checkpointed after every commit.
+ * noise (+0.7%, +1.5%). SQLite's default (1,000) checkpointed after every commit.
  */
 export const WAL_AUTOCHECKPOINT_PAGES = 100_000;
 

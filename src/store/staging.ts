@@ -46,8 +46,7 @@ export class ItemStaging {
   /** Empties the staging table (a chunk that failed before its merge may have left rows). */
   reset(): void {
     this.#s().clear.run();
-    this.#first.clear();
-    this.#repeats = false;
+    this.merged();
   }
 
   /** Stages `row` at position `ord` (its line number: positions give the order, and are distinct). */
@@ -97,7 +96,7 @@ export class ItemStaging {
     st.clear.run();
   }
 
-  /** After the merging transaction committed: the staging table is empty. */
+  /** The staging table is empty (the merging transaction committed, or a reset): forgets what was staged. */
   merged(): void {
     this.#first.clear();
     this.#repeats = false;
