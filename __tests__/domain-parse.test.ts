@@ -370,6 +370,18 @@ describe('contentHash()', () => {
     expect(contentHash(a)).not.toBe(contentHash(b));
     expect(contentHash({ ...base, decisionReason: null })).not.toBe(contentHash({ ...base, decisionReason: '' }));
   });
+
+  it('gives the digests databases already store (a change would count every stored item as updated)', () => {
+    // Digests of the text format documented in hash.ts, as computed by the
+    // version that first stored them.
+    const c = {
+      itemType: 'news', title: 'Ünïcode title 東京 🗳️', summary: '', claimsJson: '["a"]', evidenceJson: '[]',
+      scoresJson: '{"impact":20,"timeliness":15,"virality":10,"relevance":22,"confidence":8,"trend_score":73.5}',
+      riskFlagsJson: '[]', explainabilityJson: '[]', decision: 'promote', decisionReason: 'optional: score 73.5 >= 60',
+    } as const;
+    expect(contentHash(c)).toBe('a85deaa6e6d047e069f5e715921dfc86c652b729');
+    expect(contentHash({ ...c, decision: null, decisionReason: null })).toBe('6e3e76e43886b309f9ce5e0555651036cabb839c');
+  });
 });
 
 describe('urlHostname()', () => {
@@ -403,6 +415,13 @@ describe('parseIsoTimestamp()', () => {
   it('validates an already canonical timestamp too', () => {
     expect(parseIsoTimestamp('2024-04-31T00:00:00.000Z')).toBeNull();
     expect(parseIsoTimestamp('2024-04-30T23:59:59.999Z')).toBe('2024-04-30T23:59:59.999Z');
+  });
+  it('rejects the canonical shape with a non-ASCII digit, a sign or a wrong separator', () => {
+    for (const t of ['2024-0١-01T00:00:00.000Z', '2024-01-01T00:00:00.00+Z', '2024-01-01T00:0-:00.000Z', '+024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000z0']) {
+      expect(parseIsoTimestamp(t)).toBeNull();
+    }
+    expect(parseIsoTimestamp('2024-12-31T23:59:59.000z')).toBe('2024-12-31T23:59:59.000Z');
+    expect(parseIsoTimestamp('2024-02-29T24:00:00.000Z')).toBeNull();
   });
   it('keeps years 0-99 as written', () => {
     expect(parseIsoTimestamp('0050-06-01T00:00:00+01:00')).toBe('0050-05-31T23:00:00.000Z');

@@ -2,6 +2,7 @@
  * The decision gates of spec section 4: the first rule that matches wins.
  */
 import type { AppConfig } from '../config';
+import { numberText } from './numbers';
 import type { Decision, ScoreBreakdown } from './types';
 
 /** What the gates read from an item (already validated). */
@@ -65,12 +66,12 @@ export function decide(item: GateItem, scores: GateScores | null, config: AppCon
   const t = config.thresholds;
   const c = scores.breakdown.confidence;
   const s = scores.trendScore;
-  if (c < t.minConfidenceMonitor) return { decision: 'block', reason: `confidence ${c} below ${t.minConfidenceMonitor}` };
+  if (c < t.minConfidenceMonitor) return { decision: 'block', reason: `confidence ${numberText(c)} below ${t.minConfidenceMonitor}` };
   const trigger = firstIn(item.triggers, sets.triggers);
   if (trigger !== undefined) return { decision: 'promote', reason: `always-cover trigger: ${trigger}` };
   const promotable = c >= t.minConfidencePromote;
-  if (s >= t.mustCover && promotable) return { decision: 'promote', reason: `must-cover: score ${s} >= ${t.mustCover}` };
-  if (s >= t.optional && promotable) return { decision: 'promote', reason: `optional: score ${s} >= ${t.optional}` };
-  if (s >= t.watch) return { decision: 'monitor', reason: `watch: score ${s} >= ${t.watch}` };
-  return { decision: 'block', reason: `below watch: score ${s} < ${t.watch}` };
+  if (s >= t.mustCover && promotable) return { decision: 'promote', reason: `must-cover: score ${numberText(s)} >= ${t.mustCover}` };
+  if (s >= t.optional && promotable) return { decision: 'promote', reason: `optional: score ${numberText(s)} >= ${t.optional}` };
+  if (s >= t.watch) return { decision: 'monitor', reason: `watch: score ${numberText(s)} >= ${t.watch}` };
+  return { decision: 'block', reason: `below watch: score ${numberText(s)} < ${t.watch}` };
 }

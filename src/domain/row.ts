@@ -6,6 +6,7 @@ import type { AppConfig } from '../config';
 import { decide, type GateScores } from './gates';
 import { contentHash } from './hash';
 import { isSingleSource } from './hosts';
+import { numberText } from './numbers';
 import { applyModifiers, trendScore } from './scoring';
 import type { IntelRow } from './types';
 import type { ValidItem } from './validate';
@@ -28,8 +29,9 @@ export function buildRow(item: ValidItem, config: AppConfig): IntelRow {
     const trend = trendScore(b, config.weights);
     scored = { breakdown: b, trendScore: trend };
     // Finite numbers print the same in JSON and String(), so no JSON.stringify here.
-    scoresJson = `{"impact":${b.impact},"timeliness":${b.timeliness},"virality":${b.virality},`
-      + `"relevance":${b.relevance},"confidence":${b.confidence},"trend_score":${trend}}`;
+    scoresJson = `{"impact":${numberText(b.impact)},"timeliness":${numberText(b.timeliness)},`
+      + `"virality":${numberText(b.virality)},"relevance":${numberText(b.relevance)},`
+      + `"confidence":${numberText(b.confidence)},"trend_score":${numberText(trend)}}`;
     if (notes.length > 0) explainability = explainability.concat(notes);
   }
   const { decision, reason } = decide(item, scored, config);
