@@ -26,16 +26,14 @@ const lenient = new TextDecoder('utf-8', { ignoreBOM: true });
  */
 export function* splitChunk(bytes: Uint8Array, firstLineNo: number, maxLineBytes: number): Generator<ChunkLine> {
   const buf = asBuffer(bytes);
-  if (!isUtf8(buf)) {
-    yield* splitInvalid(buf, firstLineNo, maxLineBytes);
-    return;
-  }
+  const valid = isUtf8(buf);
   let lineNo = firstLineNo;
   let start = 0;
   while (start < buf.length) {
     const nl = buf.indexOf(10, start);
     const end = nl === -1 ? buf.length : nl;
-    yield classify(buf.subarray(start, end), lineNo++);
+    const line = buf.subarray(start, end);
+    yield valid ? classify(line, lineNo++) : checked(line, lineNo++, maxLineBytes);
     start = end + 1;
   }
 }
@@ -45,23 +43,13 @@ export function lineText(bytes: Uint8Array): string {
   return asBuffer(bytes).toString('utf8');
 }
 
-function* splitInvalid(buf: Buffer, firstLineNo: number, maxLineBytes: number): Generator<ChunkLine> {
-  let lineNo = firstLineNo;
-  let start = 0;
-  while (start < buf.length) {
-    const nl = buf.indexOf(10, start);
-    const end = nl === -1 ? buf.length : nl;
-    const raw = buf.subarray(start, end);
-    const no = lineNo++;
-    start = end + 1;
-    if (raw.length > maxLineBytes) {
-      yield reject(no, 'line_too_long', `Line is longer than the limit of ${maxLineBytes} bytes`, lenient.decode(raw.subarray(0, EXCERPT_MAX_CHARS * 4)));
-    } else if (isUtf8(raw)) {
-      yield classify(raw, no);
-    } else {
-      yield reject(no, 'invalid_utf8', 'Line is not valid UTF-8', lenient.decode(raw.subarray(0, EXCERPT_MAX_CHARS * 4)));
-    }
+/** A line of a chunk that holds invalid UTF-8 somewhere: checked on its own. */
+function checked(raw: Buffer, lineNo: number, maxLineBytes: number): ChunkLine {
+  if (raw.length > maxLineBytes) {
+    return reject(lineNo, 'line_too_long', `Line is longer than the limit of ${maxLineBytes} bytes`, lenient.decode(raw.subarray(0, EXCERPT_MAX_CHARS * 4)));
   }
+  if (isUtf8(raw)) return classify(raw, lineNo);
+  return reject(lineNo, 'invalid_utf8', 'Line is not valid UTF-8', lenient.decode(raw.subarray(0, EXCERPT_MAX_CHARS * 4)));
 }
 
 /**
