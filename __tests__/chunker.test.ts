@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BufferPool } from '../src/pipeline/buffers';
 import { Chunker, type Chunk } from '../src/pipeline/chunker';
-import { lineText, splitChunk } from '../src/pipeline/lines';
+import { lineText, splitChunk } from '../workers/lines';
 
 function chunkAll(input: Buffer, chunkSize: number, pieceSize: number, maxLineBytes = 1 << 20): Chunk[] {
   const c = new Chunker(chunkSize, maxLineBytes);

@@ -107,7 +107,7 @@ describe('brand-orchestrator ingest --parse-all', () => {
     expect(cli(['ingest', feed, '--db', t.db, '--quiet']).status).toBe(0);
     const db = new Database(t.db);
     const lineHash = db.prepare("SELECT line_hash FROM intel_items WHERE item_id = 'item-3'").pluck().get();
-    db.prepare("UPDATE intel_items SET title = 'edited by hand', content_hash = 'x' WHERE item_id = 'item-3'").run();
+    db.prepare("UPDATE intel_items SET title = 'edited by hand' WHERE item_id = 'item-3'").run();
     db.prepare("UPDATE intel_items SET line_hash = ? WHERE item_id = 'item-3'").run(lineHash); // hides the edit from the skip
     db.close();
     const skipped = cli(['ingest', feed, '--db', t.db, '--json']);

@@ -22,7 +22,7 @@ function runStatus(db: string, runId: string): string | undefined {
 function dump(db: string): { items: unknown[]; rejects: unknown[] } {
   const d = new Database(db, { readonly: true });
   const out = {
-    items: d.prepare('SELECT item_id, item_type, title, summary, claims_json, evidence_json, scores_json, risk_flags_json, explainability_json, trend_score, decision, decision_reason, content_hash FROM intel_items ORDER BY item_id').all(),
+    items: d.prepare('SELECT item_id, item_type, title, summary, claims_json, evidence_json, scores_json, risk_flags_json, explainability_json, trend_score, decision, decision_reason FROM intel_items ORDER BY item_id').all(),
     rejects: d.prepare('SELECT line_no, code, reason, excerpt FROM run_rejects ORDER BY line_no').all(),
   };
   d.close();

@@ -11,6 +11,7 @@ import { runPipeline, type PipelineFailure } from '../src/pipeline';
 import { BufferPool } from '../src/pipeline/buffers';
 import { StateStore } from '../src/store';
 import { itemLine, mixedFeed } from './helpers/lines';
+import { runWithFaults } from './helpers/faults';
 import { tempDir } from './helpers/tmp';
 
 // The originals, called with `this` bound by the spies below.
@@ -33,7 +34,7 @@ function tableDump(dbPath: string): unknown {
   try {
     return {
       items: db.prepare(`SELECT item_id, item_type, title, summary, claims_json, evidence_json, scores_json, risk_flags_json,
-        explainability_json, trend_score, decision, decision_reason, content_hash FROM intel_items ORDER BY item_id`).all(),
+        explainability_json, trend_score, decision, decision_reason FROM intel_items ORDER BY item_id`).all(),
       rejects: db.prepare('SELECT line_no, code, reason, excerpt FROM run_rejects ORDER BY line_no').all(),
       chunks: db.prepare(`SELECT chunk_index, first_line_no, line_count, byte_start, byte_end, checksum, blank_lines, inserted,
         updated, unchanged, rejected FROM run_chunks ORDER BY chunk_index`).all(),
@@ -80,7 +81,7 @@ describe('runPipeline()', () => {
     expect(tel.writeLockShare).toBeCloseTo(written / tel.elapsedMs, 2);
   });
 
-  it('stages and merges with exactly the per-row upsert\'s outcome: duplicates in and across chunks, flips, skipped lines, rows without a line hash', async () => {
+  it('gives the outcome of upserting the lines one by one, in order: duplicates in and across chunks, flips, skipped lines, rows without a line hash', async () => {
     const config = loadConfig({});
     const seedLines = ['x0', 'x1', 'x4', 'x5', 'x6'].map((id) => itemLine(id));
     // x0: the stored line (skipped), then a change, then the stored line again (must be re-parsed: the row changed).
@@ -93,7 +94,7 @@ describe('runPipeline()', () => {
       itemLine('x6', { ignored: true }),
     ];
     const input = writeFeed('flips.ndjson', lines);
-    // What the per-row path (one lookup + insert/update per row, in line order) makes of the same lines.
+    // What upserting the parsed lines one by one, in line order, makes of them.
     const perRow = join(t.dir, 'per-row.sqlite');
     let expected: { inserted: number; updated: number; unchanged: number };
     {
@@ -167,7 +168,7 @@ describe('runPipeline()', () => {
     try {
       expect(db.prepare('SELECT count(*) FROM intel_items WHERE line_hash IS NULL').pluck().get()).toBe(0);
       const original = db.prepare("SELECT line_hash FROM intel_items WHERE item_id = 'item-5'").pluck().get() as string;
-      const tamper = () => db.prepare("UPDATE intel_items SET title = 'tampered', content_hash = 'x' WHERE item_id = 'item-5'").run();
+      const tamper = () => db.prepare("UPDATE intel_items SET title = 'tampered' WHERE item_id = 'item-5'").run();
       const titleOf5 = () => db.prepare("SELECT title FROM intel_items WHERE item_id = 'item-5'").pluck().get();
       // A hand edit of the content drops the row's line hash (a trigger), so its line is parsed next time and wins.
       tamper();
@@ -246,7 +247,7 @@ describe('runPipeline()', () => {
 
   it('rolls back a chunk whose transaction throws, retries it and completes', async () => {
     const input = writeFeed('feed.ndjson', mixedFeed(400).lines);
-    const s = await runPipeline({
+    const s = await runWithFaults({
       input, dbPath: t.db, workers: 2, chunkSize: 100, faultInjection: { chunkIndex: 2, kind: 'throw-in-transaction', failAttempts: 1 },
     });
     expect(s).toMatchObject({ status: 'completed', inserted: 400, chunks: 4 });
@@ -256,7 +257,7 @@ describe('runPipeline()', () => {
 
   it('fails the run naming the chunk once the retry budget is spent, keeping only whole chunks', async () => {
     const input = writeFeed('feed.ndjson', mixedFeed(400).lines);
-    const err = await runPipeline({
+    const err = await runWithFaults({
       input, dbPath: t.db, workers: 2, chunkSize: 100, maxAttempts: 2,
       faultInjection: { chunkIndex: 1, kind: 'throw-in-transaction', failAttempts: 99 },
     }).catch((e: PipelineFailure) => e);
@@ -275,7 +276,7 @@ describe('runPipeline()', () => {
 
   it('replaces a worker thread that exits and retries its chunk', async () => {
     const input = writeFeed('feed.ndjson', mixedFeed(300).lines);
-    const s = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 100, faultInjection: { chunkIndex: 0, kind: 'exit' } });
+    const s = await runWithFaults({ input, dbPath: t.db, workers: 2, chunkSize: 100, faultInjection: { chunkIndex: 0, kind: 'exit' } });
     expect(s).toMatchObject({ status: 'completed', inserted: 300 });
   });
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { runPipeline, type PipelineFailure } from '../src/pipeline';
 import { StateStore } from '../src/store';
 import { mixedFeed, itemLine } from './helpers/lines';
+import { runWithFaults } from './helpers/faults';
 import { tempDir } from './helpers/tmp';
 
 let t: ReturnType<typeof tempDir>;
@@ -19,7 +20,7 @@ function feed(n: number, badEvery = 0, name = 'feed.ndjson'): string {
 
 function itemsDump(dbPath: string): unknown[] {
   const db = new Database(dbPath, { readonly: true });
-  const rows = db.prepare('SELECT item_id, title, scores_json, decision, decision_reason, content_hash FROM intel_items ORDER BY item_id').all();
+  const rows = db.prepare('SELECT item_id, title, scores_json, decision, decision_reason FROM intel_items ORDER BY item_id').all();
   db.close();
   return rows;
 }
@@ -33,7 +34,7 @@ async function failed(p: Promise<unknown>): Promise<PipelineFailure> {
 describe('runPipeline({resume})', () => {
   it('resumes a failed run: skips committed chunks, finishes the same run, same table as a clean ingest', async () => {
     const input = feed(1000, 37);
-    const err = await failed(runPipeline({
+    const err = await failed(runWithFaults({
       input, dbPath: t.db, workers: 2, chunkSize: 100, runId: 'r', maxAttempts: 1,
       faultInjection: { chunkIndex: 6, kind: 'throw', failAttempts: 1 },
     }));
@@ -56,7 +57,7 @@ describe('runPipeline({resume})', () => {
 
   it('refuses to resume on changed input, and refuses a completed run', async () => {
     const input = feed(400);
-    await failed(runPipeline({ input, dbPath: t.db, workers: 1, chunkSize: 100, runId: 'r', maxAttempts: 1, faultInjection: { chunkIndex: 2, kind: 'throw' } }));
+    await failed(runWithFaults({ input, dbPath: t.db, workers: 1, chunkSize: 100, runId: 'r', maxAttempts: 1, faultInjection: { chunkIndex: 2, kind: 'throw' } }));
     const changed = join(t.dir, 'changed.ndjson');
     const lines = mixedFeed(400).lines;
     lines[5] = itemLine('item-6', { title: 'edited' });
@@ -74,7 +75,7 @@ describe('runPipeline({resume})', () => {
 describe('failure ordering', () => {
   it('settles when an earlier chunk fails after a later one already did (no chunk waits forever)', async () => {
     const input = feed(6000);
-    const e = await failed(runPipeline({
+    const e = await failed(runWithFaults({
       input, dbPath: t.db, workers: 3, chunkSize: 2000, maxAttempts: 1,
       faultInjection: [{ chunkIndex: 2, kind: 'throw', failAttempts: 9 }, { chunkIndex: 0, kind: 'disk-full' }],
     }));
@@ -84,7 +85,7 @@ describe('failure ordering', () => {
 
   it('still retries an earlier chunk after a later one failed the run: everything before the failure commits', async () => {
     const input = feed(6000);
-    const e = await failed(runPipeline({
+    const e = await failed(runWithFaults({
       input, dbPath: t.db, workers: 3, chunkSize: 2000, maxAttempts: 3,
       // Chunk 2 spends its attempts at once; chunk 0's thread exits twice (slow: a new thread each time) first.
       faultInjection: [{ chunkIndex: 2, kind: 'throw', failAttempts: 9 }, { chunkIndex: 0, kind: 'exit', failAttempts: 2 }],
@@ -177,7 +178,7 @@ describe('contention', () => {
     const e = await failed(run);
     await l.done;
     expect(e.code).toBe('ERR_DB_BUSY');
-    expect(e.message).toMatch(/Chunk \d+ \(lines \d+-\d+\): the database stayed locked/);
+    expect(e.message).toMatch(/Chunk \d+ \(lines \d+-\d+\), committing: the database stayed locked/);
     using store = StateStore.open(t.db);
     expect(store.checkIntegrity()).toEqual([]);
     const committed = store.chunkTotals(e.summary!.runId);
@@ -190,7 +191,7 @@ describe('contention', () => {
 describe('disk full', () => {
   it('fails with ERR_DB_FULL keeping committed chunks, and the run resumes once space is back', async () => {
     const input = feed(1000);
-    const e = await failed(runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 100, runId: 'full', faultInjection: { chunkIndex: 4, kind: 'disk-full' } }));
+    const e = await failed(runWithFaults({ input, dbPath: t.db, workers: 2, chunkSize: 100, runId: 'full', faultInjection: { chunkIndex: 4, kind: 'disk-full' } }));
     expect(e.code).toBe('ERR_DB_FULL');
     expect(e.message).toMatch(/Chunk 4 \(lines 401-500\): the database or disk is full/);
     expect(e.summary).toMatchObject({ status: 'failed', chunks: 4, inserted: 400 });
@@ -202,7 +203,7 @@ describe('disk full', () => {
 describe('worker faults', () => {
   it('replaces a worker that exceeds its resourceLimits and retries the chunk', async () => {
     const input = feed(300);
-    const s = await runPipeline({
+    const s = await runWithFaults({
       input, dbPath: t.db, workers: 2, chunkSize: 100, workerResourceLimits: { maxOldGenerationSizeMb: 48 },
       faultInjection: { chunkIndex: 1, kind: 'oom' },
     });
@@ -211,11 +212,11 @@ describe('worker faults', () => {
 
   it('retries a chunk of a stream input from a kept copy, and of a file by re-reading it', async () => {
     const lines = mixedFeed(300).lines;
-    const fromStream = await runPipeline({
+    const fromStream = await runWithFaults({
       input: lines, dbPath: join(t.dir, 's.sqlite'), workers: 2, chunkSize: 100, faultInjection: { chunkIndex: 1, kind: 'throw', failAttempts: 2 },
     });
     expect(fromStream).toMatchObject({ status: 'completed', inserted: 300 });
-    const fromFile = await runPipeline({
+    const fromFile = await runWithFaults({
       input: feed(300), dbPath: join(t.dir, 'f.sqlite'), workers: 2, chunkSize: 100, faultInjection: { chunkIndex: 1, kind: 'throw', failAttempts: 2 },
     });
     expect(fromFile).toMatchObject({ status: 'completed', inserted: 300 });
@@ -223,7 +224,7 @@ describe('worker faults', () => {
 
   it('keeps the pool healthy after a thrown error: later chunks of the run still commit', async () => {
     const input = feed(600);
-    const s = await runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 100, faultInjection: { chunkIndex: 0, kind: 'throw', failAttempts: 2 } });
+    const s = await runWithFaults({ input, dbPath: t.db, workers: 2, chunkSize: 100, faultInjection: { chunkIndex: 0, kind: 'throw', failAttempts: 2 } });
     expect(s).toMatchObject({ status: 'completed', inserted: 600, chunks: 6 });
     using store = StateStore.open(t.db);
     expect((store.readTelemetry(s.runId) as { retries: number }).retries).toBe(2);

@@ -35,9 +35,9 @@ describe('StateStore.open()', () => {
 
   it('sets WAL, foreign_keys, synchronous, busy timeout, checkpoint interval and the TEMP store (file, 16 KiB pages)', () => {
     using full = StateStore.open(t.db, { synchronous: 'FULL', busyTimeoutMs: 1234 });
-    expect(full.connectionSettings()).toEqual({ journalMode: 'wal', foreignKeys: true, synchronous: 'FULL', busyTimeoutMs: 1234, walAutocheckpointPages: 100_000, tempStore: 'FILE', tempPageSize: 16_384 });
+    expect(full.connectionSettings()).toEqual({ journalMode: 'wal', foreignKeys: true, synchronous: 'FULL', busyTimeoutMs: 1234, walAutocheckpointPages: 100_000, cacheSizeKib: 16_384 });
     using normal = StateStore.open(t.db);
-    expect(normal.connectionSettings()).toEqual({ journalMode: 'wal', foreignKeys: true, synchronous: 'NORMAL', busyTimeoutMs: 5000, walAutocheckpointPages: 100_000, tempStore: 'FILE', tempPageSize: 16_384 });
+    expect(normal.connectionSettings()).toEqual({ journalMode: 'wal', foreignKeys: true, synchronous: 'NORMAL', busyTimeoutMs: 5000, walAutocheckpointPages: 100_000, cacheSizeKib: 16_384 });
   });
 
   it('upgrades an empty database file (user_version 0) to the current schema', () => {
@@ -59,11 +59,35 @@ describe('StateStore.open()', () => {
       VALUES ('old', 'r1', 'news', 'T', 'S', '[]', '[]', 'null', '[]', '[]', 'h', '2024-01-01', '2024-01-01')`).run();
     db.close();
     using store = StateStore.open(t.db);
-    expect(store.getIntelItem('old')).toMatchObject({ title: 'T', contentHash: 'h' });
-    expect(store.storedLineHash('old')).toBeNull();
+    expect(store.getIntelItem('old')).toMatchObject({ title: 'T', contentHash: expect.stringMatching(/^[0-9a-f]{40}$/) });
     const check = new Database(t.db, { readonly: true });
     expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(check.prepare("SELECT line_hash FROM intel_items WHERE item_id = 'old'").pluck().get()).toBeNull();
     check.close();
+  });
+
+  it('upgrades a version 2 database: the stored content hash column goes, rows and line hashes stay', () => {
+    const db = new Database(t.db);
+    db.exec(MIGRATIONS[0] as string);
+    db.exec(MIGRATIONS[1] as string);
+    db.pragma('user_version = 2');
+    db.prepare(`INSERT INTO runs (run_id, run_type, started_at, status) VALUES ('r1', 'batch', '2024-01-01', 'completed')`).run();
+    db.prepare(`INSERT INTO intel_items (item_id, run_id, item_type, title, summary, claims_json, evidence_json, scores_json,
+      risk_flags_json, explainability_json, content_hash, created_at, updated_at, line_hash)
+      VALUES ('old', 'r1', 'news', 'T', 'S', '[]', '[]', 'null', '[]', '[]', 'h', '2024-01-01', '2024-01-01', 'lh')`).run();
+    db.close();
+    using store = StateStore.open(t.db);
+    expect(store.getIntelItem('old')).toMatchObject({ title: 'T', createdAt: '2024-01-01' });
+    const check = new Database(t.db, { readonly: true });
+    const cols = (check.pragma('table_info(intel_items)') as { name: string }[]).map((c) => c.name);
+    expect(cols).not.toContain('content_hash');
+    expect(check.prepare("SELECT line_hash FROM intel_items WHERE item_id = 'old'").pluck().get()).toBe('lh');
+    check.close();
+    // A later hand edit of the content still drops the line hash (the trigger survives the upgrade).
+    const edit = new Database(t.db);
+    edit.prepare("UPDATE intel_items SET title = 'edited' WHERE item_id = 'old'").run();
+    expect(edit.prepare("SELECT line_hash FROM intel_items WHERE item_id = 'old'").pluck().get()).toBeNull();
+    edit.close();
   });
 
   it('reopens a current database without touching its data', () => {
@@ -289,126 +313,6 @@ describe('StateStore reads', () => {
     store.writeTelemetry(run.runId, { a: 1 });
     store.writeTelemetry(run.runId, { a: 2, nested: { b: [1] } });
     expect(store.readTelemetry(run.runId)).toEqual({ a: 2, nested: { b: [1] } });
-  });
-});
-
-describe('StateStore#commitChunk()', () => {
-  const meta = { chunkIndex: 0, firstLineNo: 1, lineCount: 4, byteStart: 0, byteEnd: 100, checksum: 'abc' };
-
-  it('writes items, rejects and the checkpoint row together', () => {
-    using store = StateStore.open(t.db);
-    const run = store.startRun({ runType: 'batch' });
-    const cp = store.commitChunk(run.runId, {
-      meta, rows: [makeRow('a'), makeRow('b')], blankLines: 1,
-      rejects: [{ lineNo: 3, code: 'invalid_json', reason: 'bad', excerpt: '{' }],
-    });
-    expect(cp).toMatchObject({ inserted: 2, rejected: 1, blankLines: 1 });
-    expect(store.getChunk(run.runId, 0)).toMatchObject({ ...meta, inserted: 2, rejected: 1, blankLines: 1 });
-    expect(store.listRejects(run.runId)).toEqual([{ lineNo: 3, code: 'invalid_json', reason: 'bad', excerpt: '{' }]);
-    expect(store.chunkTotals(run.runId)).toMatchObject({ chunks: 1, linesRead: 4, inserted: 2, rejected: 1, blankLines: 1 });
-  });
-
-  it('confirms a skipped (same) line under the lock, and parses it after all if its row changed', () => {
-    using store = StateStore.open(t.db);
-    const run = store.startRun({ runType: 'batch' });
-    store.commitChunk(run.runId, { meta, rows: [makeRow('a', { lineHash: 'h-a' }), makeRow('b', { lineHash: 'h-b' })], blankLines: 0, rejects: [] });
-    expect(store.storedLineHash('a')).toBe('h-a');
-    expect(store.storedLineHash('zz')).toBeUndefined();
-    const reparsed: number[] = [];
-    const reparse = (lineNo: number, bytes: Uint8Array) => {
-      const text = Buffer.from(bytes).toString('utf8');
-      reparsed.push(lineNo);
-      return text === 'bad'
-        ? { ok: false as const, reject: { lineNo, code: 'invalid_json' as const, reason: 'r', excerpt: text } }
-        : { ok: true as const, row: makeRow(text, { title: 'new title' }) };
-    };
-    const run2 = store.startRun({ runType: 'batch' });
-    const cp = store.commitChunk(run2.runId, {
-      meta,
-      rows: [
-        { same: { itemId: 'a', lineHash: 'h-a', lineNo: 1, bytes: Buffer.from('a') } }, // still the stored line: unchanged, not parsed
-        makeRow('b', { title: 'changed by an earlier line', lineHash: 'h-b2' }),
-        { same: { itemId: 'b', lineHash: 'h-b', lineNo: 3, bytes: Buffer.from('b') } }, // its row changed just above: parsed, wins
-        { same: { itemId: 'c', lineHash: 'h-c', lineNo: 4, bytes: Buffer.from('bad') } },
-      ],
-      blankLines: 0, rejects: [], reparse,
-    });
-    expect(reparsed).toEqual([3, 4]);
-    expect(cp).toMatchObject({ inserted: 0, updated: 2, unchanged: 1, rejected: 1 });
-    expect(store.getIntelItem('b')).toMatchObject({ title: 'new title', runId: run2.runId });
-    expect(store.storedLineHash('b')).toBe('h-b');
-    expect(store.listRejects(run2.runId)).toEqual([{ lineNo: 4, code: 'invalid_json', reason: 'r', excerpt: 'bad' }]);
-  });
-
-  it('records the line of an unchanged row stored before line hashes, once, without rewriting it', () => {
-    using store = StateStore.open(t.db);
-    const run = store.startRun({ runType: 'batch' });
-    store.upsertIntelItem(run.runId, makeRow('a'));
-    expect(store.storedLineHash('a')).toBeNull();
-    const run2 = store.startRun({ runType: 'batch' });
-    const before = store.getIntelItem('a');
-    expect(store.upsertIntelItem(run2.runId, makeRow('a', { lineHash: 'h1' }))).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
-    expect(store.storedLineHash('a')).toBe('h1');
-    expect(store.getIntelItem('a')).toEqual(before); // run_id and updated_at kept
-    // Once a row has a line hash, the same content from yet another line writes nothing.
-    expect(store.upsertIntelItem(run2.runId, makeRow('a', { lineHash: 'h2' }))).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
-    expect(store.storedLineHash('a')).toBe('h1');
-  });
-
-  it('leaves nothing behind when the transaction fails after its writes', () => {
-    using store = StateStore.open(t.db);
-    const run = store.startRun({ runType: 'batch' });
-    expect(() => store.commitChunk(run.runId, {
-      meta, rows: [makeRow('a')], blankLines: 0, rejects: [{ lineNo: 2, code: 'invalid_json', reason: 'r', excerpt: 'e' }],
-    }, { beforeCommit: () => { throw new Error('crash before commit'); } })).toThrow('crash before commit');
-    expect(store.countItems()).toBe(0);
-    expect(store.listRejects(run.runId)).toEqual([]);
-    expect(store.getChunk(run.runId, 0)).toBeUndefined();
-  });
-
-  it('commits on a retry after the very first commit of a connection failed inside its transaction', () => {
-    using store = StateStore.open(t.db);
-    const run = store.startRun({ runType: 'batch' });
-    const chunk = { meta, rows: [makeRow('a')], blankLines: 0, rejects: [] };
-    expect(() => store.commitChunk(run.runId, chunk, { beforeCommit: () => { throw new Error('fault'); } })).toThrow('fault');
-    expect(store.commitChunk(run.runId, chunk)).toMatchObject({ inserted: 1 });
-    // A staging batch that fails (two rows at one position) leaves staging usable.
-    expect(() => store.stageRows([{ ord: 1, row: makeRow('b') }, { ord: 1, row: makeRow('c') }])).toThrow(/UNIQUE|PRIMARY/);
-    store.resetStaging();
-    store.stageRows([{ ord: 1, row: makeRow('b') }]);
-    expect(store.commitChunk(run.runId, { ...chunk, meta: { ...meta, chunkIndex: 1 }, rows: [], preStaged: true })).toMatchObject({ inserted: 1 });
-    expect(store.countItems()).toBe(2);
-  });
-
-  it('commits rows staged beforehand (outside the lock), and keeps them staged when a commit fails, for the retry', () => {
-    using store = StateStore.open(t.db);
-    const seed = store.startRun({ runType: 'batch' });
-    store.upsertIntelItem(seed.runId, makeRow('a', { lineHash: 'h-a' }));
-    const run = store.startRun({ runType: 'batch' });
-    store.resetStaging();
-    store.stageRows([{ ord: 1, row: makeRow('b', { lineHash: 'h-b' }) }, { ord: 2, row: makeRow('c', { lineHash: 'h-c0' }) }]);
-    store.stageRows([{ ord: 4, row: makeRow('b', { title: 'b again', lineHash: 'h-b2' }) }]);
-    const reparse = (lineNo: number, bytes: Uint8Array) => ({ ok: true as const, row: makeRow(Buffer.from(bytes).toString('utf8'), { title: `reparsed ${lineNo}` }) });
-    const chunk = {
-      meta, preStaged: true, blankLines: 0, rejects: [], reparse,
-      rows: [
-        { same: { itemId: 'a', lineHash: 'h-a', lineNo: 3, bytes: Buffer.from('a') } }, // unchanged: no staged line of `a` before it
-        { same: { itemId: 'c', lineHash: 'h-c', lineNo: 5, bytes: Buffer.from('c') } }, // `c` was staged at line 2: parsed again
-      ],
-    };
-    expect(() => store.commitChunk(run.runId, chunk, { beforeCommit: () => { throw new Error('crash before commit'); } }))
-      .toThrow('crash before commit');
-    expect(store.countItems()).toBe(1);
-    const cp = store.commitChunk(run.runId, chunk); // the retry finds the staged rows again
-    expect(cp).toMatchObject({ inserted: 2, updated: 2, unchanged: 1 });
-    expect(store.getIntelItem('b')).toMatchObject({ title: 'b again' });
-    expect(store.getIntelItem('c')).toMatchObject({ title: 'reparsed 5' });
-    expect(store.storedLineHash('c')).toBe('h-c');
-    expect(store.getIntelItem('a')?.runId).toBe(seed.runId);
-    // Merged rows leave the staging table: an empty commit changes nothing.
-    expect(store.commitChunk(run.runId, { ...chunk, meta: { ...meta, chunkIndex: 1 }, rows: [] })).toMatchObject({ inserted: 0, updated: 0, unchanged: 0 });
-    expect(() => store.commitChunk(run.runId, { ...chunk, meta: { ...meta, chunkIndex: 2 }, rows: [makeRow('d')] }))
-      .toThrow('with `preStaged`, `rows` holds only skipped lines');
   });
 });
 

@@ -5,8 +5,7 @@
  * Compares, on the same generated lines and in the same process:
  *   (a) baseline: a bare JSON.parse of the line plus JSON.stringify of the
  *       five JSON columns (the least any ingester must do), and
- *   (b) parseIntelLine: parse, validate, normalise, score, gate, serialise, hash,
- * and, to show where (b)'s extra cost goes, (c) contentHash alone on the rows.
+ *   (b) parseIntelLine: parse, validate, normalise, score, gate, serialise.
  * Machine noise hits both alike only if they run close together, so the two
  * alternate over several short rounds; reported numbers are medians over
  * rounds, the ratio is the median of per-round ratios.
@@ -14,8 +13,7 @@
 import { Bench } from 'tinybench';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config';
-import { contentHash, parseIntelLine } from '../src/domain';
-import type { IntelRow } from '../src/domain';
+import { parseIntelLine } from '../src/domain';
 import { generateLines } from '../src/gen/generate';
 import { writeResults, type BenchResult } from './lib/results';
 import { median } from './lib/stats';
@@ -35,10 +33,6 @@ const config = loadConfig({});
 const lines = [...generateLines({ count: LINES, seed: SEED })];
 const avgBytes = lines.reduce((n, l) => n + Buffer.byteLength(l), 0) / LINES;
 let sink = 0; // consumed results, so nothing is optimised away
-const rows: IntelRow[] = lines.flatMap((l, i) => {
-  const r = parseIntelLine(l, i + 1, config);
-  return r.ok ? [r.row] : [];
-});
 
 interface Columns { claims?: unknown; evidence?: unknown; scores?: unknown; risk_flags?: unknown; explainability?: unknown }
 
@@ -54,18 +48,13 @@ function baseline(): void {
 function parseAll(): void {
   for (let i = 0; i < lines.length; i++) {
     const r = parseIntelLine(lines[i] as string, i + 1, config);
-    sink += r.ok ? r.row.contentHash.length : 1;
+    sink += r.ok ? r.row.scoresJson.length : 1;
   }
 }
 
-/** The digest alone, on the rows parseIntelLine built: how much of its cost is content_hash. */
-function hashAll(): void {
-  for (const row of rows) sink += contentHash(row).length;
-}
-
-const TASKS = { baseline: 'JSON.parse + 5x JSON.stringify', parse: 'parseIntelLine', hash: 'contentHash alone' } as const;
+const TASKS = { baseline: 'JSON.parse + 5x JSON.stringify', parse: 'parseIntelLine' } as const;
 type TaskKey = keyof typeof TASKS;
-const FNS: Record<TaskKey, () => void> = { baseline, parse: parseAll, hash: hashAll };
+const FNS: Record<TaskKey, () => void> = { baseline, parse: parseAll };
 
 async function round(order: readonly TaskKey[]): Promise<Record<TaskKey, number>> {
   const bench = new Bench({ time: TIME_MS, warmup: true, warmupTime: 100 });
@@ -74,9 +63,9 @@ async function round(order: readonly TaskKey[]): Promise<Record<TaskKey, number>
   const rate = (key: TaskKey): number => {
     const r = bench.getTask(TASKS[key])?.result;
     if (r === undefined || !('latency' in r)) throw new Error(`Task ${TASKS[key]} produced no result`);
-    return (key === 'hash' ? rows.length : LINES) / (r.latency.p50 / 1000);
+    return LINES / (r.latency.p50 / 1000);
   };
-  return { baseline: rate('baseline'), parse: rate('parse'), hash: rate('hash') };
+  return { baseline: rate('baseline'), parse: rate('parse') };
 }
 
 function spread(values: readonly number[]): string {
@@ -86,22 +75,17 @@ function spread(values: readonly number[]): string {
 
 async function main(): Promise<void> {
   const rounds: Record<TaskKey, number>[] = [];
-  for (let i = 0; i < ROUNDS; i++) rounds.push(await round(i % 2 === 0 ? ['baseline', 'parse', 'hash'] : ['hash', 'parse', 'baseline']));
+  for (let i = 0; i < ROUNDS; i++) rounds.push(await round(i % 2 === 0 ? ['baseline', 'parse'] : ['parse', 'baseline']));
   const base = rounds.map((r) => r.baseline);
   const parse = rounds.map((r) => r.parse);
-  const hashed = rounds.map((r) => r.hash);
   const ratios = rounds.map((r) => r.baseline / r.parse);
-  // Per item: (parse time - hash time) / baseline time.
-  const withoutHash = rounds.map((r) => (1 / r.parse - 1 / r.hash) * r.baseline);
   const extra = `${LINES} generated lines (seed ${SEED}, avg ${Math.round(avgBytes)} bytes), median of ${ROUNDS} rounds`;
   const results: BenchResult[] = [
     { name: TASKS.baseline, unit: 'items/s', value: Math.round(median(base)), range: spread(base), extra },
     { name: TASKS.parse, unit: 'items/s', value: Math.round(median(parse)), range: spread(parse), extra },
-    { name: TASKS.hash, unit: 'items/s', value: Math.round(median(hashed)), range: spread(hashed), extra },
-    // Cost ratios (lower is better; target ~1.3) carry their own unit so the
-    // ratio check, which reads unit `x` as bigger-is-better, uses the speed ratio below.
+    // The cost ratio (lower is better) carries its own unit so the ratio
+    // check, which reads unit `x` as bigger-is-better, uses the speed ratio below.
     { name: 'cost ratio: parseIntelLine / baseline', unit: 'x cost', value: Number(median(ratios).toFixed(3)), range: spread(ratios), extra },
-    { name: 'cost ratio: (parseIntelLine - contentHash) / baseline', unit: 'x cost', value: Number(median(withoutHash).toFixed(3)), range: spread(withoutHash), extra },
     { name: 'ratio: parseIntelLine speed / baseline speed', unit: 'x', value: Number((1 / median(ratios)).toFixed(3)), range: '', extra },
   ];
   console.log(`\nparse benchmark: ${extra}\n`);

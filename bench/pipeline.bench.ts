@@ -3,8 +3,8 @@
  *   npm run build && node dist/bench/pipeline.bench.js [--lines 200000] [--iterations 3] [--quick]
  *     [--workers 1,2,4] [--stored 0]
  * Measures, in one run on the same data and pragmas: the single-thread
- * reference loop, the SQLite-only ceiling (per-row upserts, and staged + merged
- * as the workers write), runPipeline with 1/2/4 workers, and
+ * reference loop, the SQLite-only ceiling (pre-built rows upserted through
+ * the store's one upsert engine), runPipeline with 1/2/4 workers, and
  * a second ingest of the same file (all unchanged). Prints items/s and ratios.
  * Every task writes into an empty database, or with `--stored N` into a copy
  * of one that already holds N other items (a nightly update: SQLite's work
@@ -66,9 +66,8 @@ async function main(): Promise<void> {
   bench.add('ceiling', () => ceiling(prebuilt, db), {
     ...fresh,
     beforeAll: async () => { prebuilt = await parseAll(feed); },
+    afterAll: () => { prebuilt = []; },
   });
-  // The same rows the way the workers write them: staged, then merged with one statement per 10k.
-  bench.add('ceiling-staged', () => ceilingStaged(prebuilt, db), { ...fresh, afterAll: () => { prebuilt = []; } });
   // Each pipeline run's own telemetry: how busy the threads and the write lock were.
   const shares = new Map<string, { pool: number[]; writeLock: number[] }>();
   for (const w of WORKERS) {
@@ -107,7 +106,6 @@ async function main(): Promise<void> {
   for (const w of WORKERS) {
     ratios[`pipeline-${w}w / reference`] = rate(`pipeline-${w}w`) / rate('reference');
     ratios[`pipeline-${w}w / ceiling`] = rate(`pipeline-${w}w`) / rate('ceiling');
-    ratios[`pipeline-${w}w / ceiling-staged`] = rate(`pipeline-${w}w`) / rate('ceiling-staged');
   }
   ratios['rerun / first (2w)'] = rate('pipeline-2w-rerun') / rate('pipeline-2w');
   const into = STORED > 0 ? `into a database holding ${STORED} other items` : 'into an empty database';
@@ -173,21 +171,6 @@ function ceiling(rows: IntelRow[], dbPath: string): void {
   using store = StateStore.open(dbPath);
   const run = store.startRun({ runType: 'bench-ceiling' });
   for (let i = 0; i < rows.length; i += TX_ROWS) store.upsertIntelItemsBatch(run.runId, rows.slice(i, i + TX_ROWS));
-  store.finishRun(run.runId, 'completed');
-  store.checkpoint('TRUNCATE');
-}
-
-/** SQLite work alone as the workers do it: each 10k rows staged in the TEMP table, then merged in one transaction. */
-function ceilingStaged(rows: IntelRow[], dbPath: string): void {
-  using store = StateStore.open(dbPath);
-  const run = store.startRun({ runType: 'bench-ceiling-staged' });
-  for (let i = 0, chunkIndex = 0; i < rows.length; i += TX_ROWS, chunkIndex++) {
-    const part = rows.slice(i, i + TX_ROWS);
-    store.resetStaging();
-    store.stageRows(part.map((row, j) => ({ ord: i + j + 1, row })));
-    const meta = { chunkIndex, firstLineNo: i + 1, lineCount: part.length, byteStart: 0, byteEnd: 0, checksum: '' };
-    store.commitChunk(run.runId, { meta, rows: [], preStaged: true, rejects: [], blankLines: 0 });
-  }
   store.finishRun(run.runId, 'completed');
   store.checkpoint('TRUNCATE');
 }

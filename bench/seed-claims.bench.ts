@@ -60,11 +60,16 @@ async function commitsSuite(out: BenchResult[]): Promise<void> {
     const fresh = { beforeEach: () => { target = rawDb(journal, sync); }, afterEach: () => { target.db.close(); } };
     bench.add('per-item commits', () => {
       const counts = { inserted: 0, updated: 0, unchanged: 0 };
-      for (const row of data) target.db.transaction(() => target.items.upsertInto('r', row, now, counts)).immediate();
+      for (const row of data) {
+        target.db.transaction(() => { target.items.beginWrite(); counts[target.items.upsert('r', row, now)]++; }).immediate();
+      }
     }, fresh);
     bench.add('one batch transaction', () => {
       const counts = { inserted: 0, updated: 0, unchanged: 0 };
-      target.db.transaction(() => { for (const row of data) target.items.upsertInto('r', row, now, counts); }).immediate();
+      target.db.transaction(() => {
+        target.items.beginWrite();
+        for (const row of data) counts[target.items.upsert('r', row, now)]++;
+      }).immediate();
     }, fresh);
     await bench.run();
     const perItem = ITEMS / (p50(bench, 'per-item commits') / 1000);
@@ -88,7 +93,7 @@ async function indexSuite(out: BenchResult[]): Promise<void> {
       store.startRun({ runId, runType: 'bench' });
       const batch: IntelRow[] = [];
       // Runs interleave in time, as nightly runs re-deliver items, so one run's rows are spread over the table.
-      for (let i = 0; i < perRun; i++) batch.push({ ...template, itemId: `i-${i * RUNS_IN_BIG_TABLE + r}`, contentHash: `h${r}-${i}` });
+      for (let i = 0; i < perRun; i++) batch.push({ ...template, itemId: `i-${i * RUNS_IN_BIG_TABLE + r}`, title: `${template.title} ${r}-${i}` });
       store.upsertIntelItemsBatch(runId, batch);
     }
     store.checkpoint();

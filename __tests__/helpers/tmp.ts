@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import type { IntelRow } from '../../src/domain/types';
 
 /** A fresh temp folder per test, removed afterwards by `cleanup()`. */
@@ -12,16 +11,11 @@ export function tempDir(prefix = 'bo-test-'): { dir: string; db: string; cleanup
 
 /** A store-ready row built by hand (the store tests do not depend on the parser). */
 export function makeRow(itemId: string, over: Partial<IntelRow> = {}): IntelRow {
-  const base: IntelRow = {
+  return {
     itemId, itemType: 'news', title: `Title ${itemId}`, summary: 'summary',
     claimsJson: '["a claim"]', evidenceJson: '[{"url":"https://reuters.com/x","source":"Reuters","published_at":null}]',
     scoresJson: '{"impact":20,"timeliness":15,"virality":10,"relevance":22,"confidence":8,"trend_score":77.3}',
     riskFlagsJson: '[]', explainabilityJson: '["because"]', trendScore: 77.3, decision: 'promote',
-    decisionReason: 'must-cover: score 77.3 >= 75', contentHash: '', createdAt: null, lineHash: null, ...over,
+    decisionReason: 'must-cover: score 77.3 >= 75', createdAt: null, lineHash: null, ...over,
   };
-  base.contentHash = over.contentHash ?? createHash('sha1')
-    .update([base.itemType, base.title, base.summary, base.claimsJson, base.evidenceJson, base.scoresJson,
-      base.riskFlagsJson, base.explainabilityJson, String(base.trendScore), String(base.decision), String(base.decisionReason)].join('\u0000'))
-    .digest('hex');
-  return base;
 }

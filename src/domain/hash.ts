@@ -1,6 +1,7 @@
 /**
- * `content_hash`: tells the store whether a delivered item differs from the
- * stored row, so unchanged rows are not rewritten.
+ * `contentHash`: a digest of an item's stored content, for callers that
+ * compare items (`IntelItem.contentHash`, computed when a row is read). The
+ * store does not use it to detect changes: its upsert compares the columns.
  */
 import { hash } from 'node:crypto';
 

@@ -1,10 +1,9 @@
 /**
  * Turns a validated item into the stored row: defaults, derived signals,
- * modifiers, trend score, gates, serialised JSON columns and content hash.
+ * modifiers, trend score, gates and serialised JSON columns.
  */
 import type { AppConfig } from '../config';
 import { decide, type GateScores } from './gates';
-import { contentHash } from './hash';
 import { isSingleSource } from './hosts';
 import { numberText } from './numbers';
 import { applyModifiers, trendScore } from './scoring';
@@ -35,7 +34,7 @@ export function buildRow(item: ValidItem, config: AppConfig): IntelRow {
     if (notes.length > 0) explainability = explainability.concat(notes);
   }
   const { decision, reason } = decide(item, scored, config);
-  const row: IntelRow = {
+  return {
     itemId: item.itemId,
     itemType: item.itemType,
     title: item.title,
@@ -48,12 +47,9 @@ export function buildRow(item: ValidItem, config: AppConfig): IntelRow {
     trendScore: scored === null ? null : scored.trendScore,
     decision,
     decisionReason: reason,
-    contentHash: '',
     createdAt: item.createdAt,
     lineHash: null,
   };
-  row.contentHash = contentHash(row);
-  return row;
 }
 
 function arrayJson(a: readonly unknown[]): string {

@@ -35,8 +35,6 @@ export interface IntelRow {
   trendScore: number | null;
   decision: Decision | null;
   decisionReason: string | null;
-  /** Hex digest over the stored content fields (not timestamps, not run id). */
-  contentHash: string;
   /** ISO-8601 UTC, or null when the line gave none (the store uses the ingest time). */
   createdAt: string | null;
   /**

@@ -17,9 +17,9 @@ const EMPTY = new Uint8Array(0);
 const ALLOC_STEP = 1 << 16;
 
 /**
- * Cuts a byte stream into chunks of `chunkSize` complete lines without
- * parsing anything: it only looks for "\n". Deterministic for a given input
- * and chunk size. A line longer than `maxLineBytes` is kept only up to
+ * Cuts a byte stream into chunks of `chunkSize` complete lines, or fewer
+ * once a chunk holds `maxChunkBytes`, without parsing anything: it only
+ * looks for "\n". Deterministic for a given input and bounds. A line longer than `maxLineBytes` is kept only up to
  * `maxLineBytes + 1` bytes (enough for the worker to reject it as too long),
  * so one runaway line cannot exhaust memory. The checksum (sha1) covers the
  * original bytes. Bytes are copied into the chunk's buffer as they arrive,
@@ -27,6 +27,7 @@ const ALLOC_STEP = 1 << 16;
  */
 export class Chunker {
   readonly #chunkSize: number;
+  readonly #maxBytes: number;
   readonly #maxKeep: number;
   readonly #pool: BufferPool;
   #buf: Uint8Array = EMPTY; // the chunk being built
@@ -40,8 +41,9 @@ export class Chunker {
   #bytePos = 0; // absolute offset of the next byte to arrive
   #lineKept = 0; // bytes of the current (unfinished) line kept so far
 
-  constructor(chunkSize: number, maxLineBytes: number, pool = new BufferPool(0)) {
+  constructor(chunkSize: number, maxLineBytes: number, pool = new BufferPool(0), maxChunkBytes = Number.POSITIVE_INFINITY) {
     this.#chunkSize = chunkSize;
+    this.#maxBytes = maxChunkBytes;
     this.#maxKeep = maxLineBytes + 1;
     this.#pool = pool;
   }
@@ -68,7 +70,8 @@ export class Chunker {
       if (nl === -1) break;
       pos = nl + 1;
       this.#lineKept = 0;
-      if (++this.#lineCount === this.#chunkSize) {
+      // The chunk's bytes so far: copied ones, plus this piece's not yet copied.
+      if (++this.#lineCount === this.#chunkSize || this.#len + (pos - keepFrom) >= this.#maxBytes) {
         this.#append(buf.subarray(keepFrom, pos));
         this.#hash.update(buf.subarray(hashFrom, pos));
         keepFrom = hashFrom = pos;

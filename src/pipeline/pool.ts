@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina';
 import { resolve } from 'node:path';
 import type { ResourceLimits } from 'node:worker_threads';
-import type { WorkerInit } from './protocol';
+import type { WorkerInit } from '../protocol/messages';
 
 /**
  * The compiled worker file. piscina cannot load TypeScript, so even when this
@@ -13,9 +13,11 @@ export function workerFile(): string {
     : resolve(__dirname, '../../workers/ingest-worker.js');
 }
 
-export function createPool(workers: number, init: WorkerInit, resourceLimits: ResourceLimits | undefined, onError: (err: Error) => void): Piscina {
+export function createPool(
+  filename: string, workers: number, init: WorkerInit, resourceLimits: ResourceLimits | undefined, onError: (err: Error) => void,
+): Piscina {
   const pool = new Piscina({
-    filename: workerFile(),
+    filename,
     minThreads: workers,
     maxThreads: workers,
     // One chunk per thread: a thread's connection does one transaction at a time.

@@ -3,18 +3,18 @@ import type { Piscina } from 'piscina';
 import {
   BrandOrchestratorError, InputError, TooManyRejectsError, WorkerError, fromSqliteError, reviveError, toError,
 } from '../errors';
+import { CommitTurns } from '../protocol/turns';
+import type { ChunkReply, ChunkTask, WorkerInit } from '../protocol/messages';
 import { StateStore } from '../store';
-import { withBusyRetry } from '../store/busy';
 import type { ChunkCheckpoint, RunStatus } from '../store/types';
 import { BufferPool } from './buffers';
 import { Chunker, type Chunk } from './chunker';
 import { openInput, type OpenedInput } from './input';
+import { MAIN_BUSY_TIMEOUT_MS, waitForLock } from './lock-wait';
 import { prepareRun, type PreparedRun } from './prepare-run';
 import { resolvePipelineOptions, type ResolvedPipelineOptions } from './options';
-import { createPool } from './pool';
-import { TURN_SLOTS, type ChunkReply, type ChunkTask, type WorkerInit } from './protocol';
+import { createPool, workerFile } from './pool';
 import { RunStats } from './stats';
-import { CommitTurns } from './turns';
 import type { RunPipelineOptions, RunSummary } from './types';
 
 /** Thrown when a run fails; `summary` holds what was committed before it stopped. */
@@ -30,15 +30,29 @@ export type PipelineFailure = BrandOrchestratorError & { summary?: RunSummary };
  * const summary = await runPipeline({ input: 'feed.ndjson', dbPath: './data/bo.sqlite', workers: 2 });
  * console.log(summary.inserted, summary.itemsPerSecond);
  */
-export async function runPipeline(options: RunPipelineOptions): Promise<RunSummary> {
+export function runPipeline(options: RunPipelineOptions): Promise<RunSummary> {
+  return ingestWith(options, workerFile());
+}
+
+/**
+ * {@link runPipeline} with the pool loading `workerFile` (tests pass a fixture
+ * worker that injects faults). Internal: not exported from the package root.
+ */
+export async function ingestWith(options: RunPipelineOptions, workerFilename: string): Promise<RunSummary> {
   const opts = resolvePipelineOptions(options);
   const input = openInput(opts.input);
-  const store = StateStore.open(opts.dbPath, { synchronous: opts.synchronous, busyTimeoutMs: opts.busyTimeoutMs });
+  // The scheduler's connection never blocks the main thread for long: lock
+  // waits happen in waitForLock's asynchronous loop, where a signal is seen.
+  const store = await waitForLock(
+    () => StateStore.open(opts.dbPath, { synchronous: opts.synchronous, busyTimeoutMs: Math.min(opts.busyTimeoutMs, MAIN_BUSY_TIMEOUT_MS) }),
+    opts.maxBusyWaitMs, `Opening database ${opts.dbPath}`, opts.signal,
+  ).catch((err: unknown) => { input.close(); throw err; });
   let scheduler: Scheduler;
   try {
-    const prep = withDbErrors(() => withBusyRetry(() => store.transaction(() => prepareRun(store, opts)), opts.maxBusyWaitMs, 'Starting the run'), 'Starting the run');
-    scheduler = new Scheduler(opts, store, input, prep);
+    const prep = await waitForLock(() => store.transaction(() => prepareRun(store, opts)), opts.maxBusyWaitMs, 'Starting the run', opts.signal);
+    scheduler = new Scheduler(opts, store, input, prep, workerFilename);
   } catch (err) {
+    input.close();
     store.close();
     throw err;
   }
@@ -56,11 +70,12 @@ class Scheduler {
   readonly #input: OpenedInput;
   readonly #prep: PreparedRun;
   readonly #stats = new RunStats();
-  readonly #turns = new CommitTurns(new SharedArrayBuffer(TURN_SLOTS * 4));
+  readonly #turns = new CommitTurns();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #limit: ReturnType<typeof pLimit>;
   /** Chunk buffers come back from the workers and are reused. */
   readonly #buffers: BufferPool;
+  readonly #workerFile: string;
   #pool: Piscina | undefined;
   #nextTurn = 0;
   /** Every chunk of the input was handed to a worker (a late cancel then changes nothing). */
@@ -73,7 +88,8 @@ class Scheduler {
   #cancelled = false;
   #lastProgress = 0;
 
-  constructor(opts: ResolvedPipelineOptions, store: StateStore, input: OpenedInput, prep: PreparedRun) {
+  constructor(opts: ResolvedPipelineOptions, store: StateStore, input: OpenedInput, prep: PreparedRun, workerFilename: string) {
+    this.#workerFile = workerFilename;
     this.#opts = opts;
     this.#store = store;
     this.#input = input;
@@ -94,7 +110,7 @@ class Scheduler {
     const heartbeat = setInterval(() => this.#beat(), 5000);
     heartbeat.unref();
     try {
-      this.#pool = createPool(this.#opts.workers, this.#workerInit(), this.#opts.workerResourceLimits, (err) => this.#fail(err));
+      this.#pool = createPool(this.#workerFile, this.#opts.workers, this.#workerInit(), this.#opts.workerResourceLimits, (err) => this.#fail(err));
       await this.#readAndDispatch();
     } catch (err) {
       this.#fail(err, this.#nextTurn); // a reading error: chunks already handed out may still commit
@@ -106,7 +122,7 @@ class Scheduler {
       // Workers' connections close with their threads; then fold the WAL back.
       await this.#pool?.destroy();
     }
-    return this.#finish(runId);
+    return await this.#finish(runId);
   }
 
   #workerInit(): WorkerInit {
@@ -114,12 +130,11 @@ class Scheduler {
     return {
       dbPath: o.dbPath, synchronous: o.synchronous, busyTimeoutMs: o.busyTimeoutMs, maxBusyWaitMs: o.maxBusyWaitMs,
       maxLineBytes: o.maxLineBytes, parseAll: o.parseAll, maxRejects: o.maxRejects, config: o.config, turns: this.#turns.buffer,
-      faults: o.faultInjection,
     };
   }
 
   async #readAndDispatch(): Promise<void> {
-    const chunker = new Chunker(this.#prep.chunkSize, this.#opts.maxLineBytes, this.#buffers);
+    const chunker = new Chunker(this.#prep.chunkSize, this.#opts.maxLineBytes, this.#buffers, this.#prep.maxChunkBytes);
     const pieces = this.#input.bytes[Symbol.asyncIterator]();
     for (;;) {
       const next = await this.#nextPiece(pieces);
@@ -184,8 +199,10 @@ class Scheduler {
         `Chunk ${m.chunkIndex} (lines ${m.firstLineNo}-${m.firstLineNo + m.lineCount - 1}) no longer matches what run ${this.#prep.run.runId} committed: the input changed; refusing to mix data`);
     }
     this.#stats.addCommitted(done);
-    this.#turns.addRejected(done.rejected);
     this.#resumedChunks++;
+    // A resumed run counts the rejects it had committed: past maxRejects, no
+    // further chunk commits (else each resume would creep one chunk on).
+    if (this.#turns.addRejected(done.rejected) > this.#opts.maxRejects) this.#tooManyRejects(this.#nextTurn);
   }
 
   async #runChunk(chunk: Chunk, turn: number): Promise<void> {
@@ -234,10 +251,12 @@ class Scheduler {
 
   #onChunkDone(reply: ChunkReply & { ok: true }, chunk: Chunk, started: number, turn: number): void {
     this.#stats.addChunk(reply.stats, chunk.meta.byteEnd - chunk.meta.byteStart, performance.now() - started);
-    if (this.#stats.rejected > this.#opts.maxRejects) {
-      this.#fail(new TooManyRejectsError(`${this.#stats.rejected} lines were rejected, more than maxRejects (${this.#opts.maxRejects}); see the run's rejects`), turn + 1);
-    }
+    if (this.#stats.rejected > this.#opts.maxRejects) this.#tooManyRejects(turn + 1);
     this.#emitProgress(false);
+  }
+
+  #tooManyRejects(fromTurn: number): void {
+    this.#fail(new TooManyRejectsError(`${this.#stats.rejected} lines were rejected, more than maxRejects (${this.#opts.maxRejects}); see the run's rejects`), fromTurn);
   }
 
   #emitProgress(force: boolean): void {
@@ -265,16 +284,18 @@ class Scheduler {
     }
   }
 
-  #finish(runId: string): RunSummary {
+  async #finish(runId: string): Promise<RunSummary> {
     const status: RunStatus = this.#failure ? 'failed' : this.#cancelled && !this.#allDispatched ? 'cancelled' : 'completed';
     try {
-      return withDbErrors(() => this.#finishRun(runId, status), `Finishing run ${runId}`);
+      return await this.#finishRun(runId, status);
+    } catch (err) {
+      throw fromSqliteError(err, `Finishing run ${runId}`);
     } finally {
       this.#store.close();
     }
   }
 
-  #finishRun(runId: string, status: RunStatus): RunSummary {
+  async #finishRun(runId: string, status: RunStatus): Promise<RunSummary> {
     const totals = this.#store.chunkTotals(runId);
     const durationMs = Math.round(this.#stats.elapsedMs);
     const summary: RunSummary = {
@@ -287,7 +308,7 @@ class Scheduler {
     // The run's last write waits longer than a chunk would; if the database
     // stays locked even so, the run is left `running` (stale, resumable).
     try {
-      withBusyRetry(() => this.#store.transaction(() => {
+      await waitForLock(() => this.#store.transaction(() => {
         this.#store.writeTelemetry(runId, telemetry);
         this.#store.finishRun(runId, status, notes, totals);
       }), Math.max(this.#opts.maxBusyWaitMs, FINISH_BUSY_WAIT_MS), `Finishing run ${runId}`);
@@ -298,15 +319,6 @@ class Scheduler {
     this.#emitProgress(true); // after the run row is final: a throwing callback cannot leave it `running`
     if (this.#failure) throw Object.assign(asTyped(this.#failure), { summary });
     return summary;
-  }
-}
-
-/** SQLite errors on the scheduler's own connection get our codes (and a one-line message). */
-function withDbErrors<T>(fn: () => T, context: string): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw err instanceof BrandOrchestratorError ? err : fromSqliteError(err, context);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { ChunkStats } from './protocol';
+import type { ChunkStats } from '../protocol/messages';
 import type { ProgressEvent } from './types';
 
 interface WorkerTotals {

@@ -1,7 +1,6 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import type { AppConfig } from '../config';
 import type { LineCounts, RunStatus, Synchronous } from '../store/types';
-import type { FaultInjection } from './protocol';
 
 /**
  * What to ingest: a file path (gzip detected by its magic bytes), a Node
@@ -44,6 +43,12 @@ export interface RunPipelineOptions {
   /** Lines per chunk (one transaction each). @defaultValue 10000 */
   chunkSize?: number;
   /**
+   * Bytes per chunk: a chunk ends at the first line end past this many
+   * bytes, even before `chunkSize` lines, so a feed of long lines is read in
+   * chunks of bounded memory. @defaultValue 16777216 (16 MiB)
+   */
+  maxChunkBytes?: number;
+  /**
    * Chunks handed to the pool at once (running or queued for a worker). The
    * scheduler also holds the next chunk, built and waiting for a slot, so a
    * worker that finishes finds work at once. @defaultValue `workers`
@@ -77,8 +82,6 @@ export interface RunPipelineOptions {
    * @defaultValue `{ maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 16 }`
    */
   workerResourceLimits?: ResourceLimits;
-  /** @internal Test-only fault injection. */
-  faultInjection?: FaultInjection | readonly FaultInjection[];
 }
 
 /** A run's outcome; `linesRead = blankLines + inserted + updated + unchanged + rejected`. */

@@ -1,5 +1,4 @@
-export { StateStore, type ChunkWrite, type StagedRow } from './state-store';
-export type { SameLine } from './items';
+export { StateStore } from './state-store';
 export type { StartRunInput } from './runs';
 export { SCHEMA_VERSION } from './schema';
 export * from './types';

@@ -1,105 +1,98 @@
 import type Database from 'better-sqlite3';
+import { contentHash } from '../domain/hash';
 import type { Decision, IntelRow } from '../domain/types';
-import type { IntelItem, UpsertCounts } from './types';
+import type { IntelItem } from './types';
 
 interface ItemRow {
   item_id: string; run_id: string; item_type: string; title: string; summary: string;
   claims_json: string; evidence_json: string; scores_json: string; risk_flags_json: string;
   explainability_json: string; trend_score: number | null; decision: Decision | null;
-  decision_reason: string | null; content_hash: string; created_at: string; updated_at: string;
+  decision_reason: string | null; created_at: string; updated_at: string;
 }
 
-/**
- * A line the worker did not parse because it hashed like the line behind the
- * stored row (see `lineHash`). Confirmed under the write lock: if an earlier
- * line of the run changed the row meanwhile, the line is parsed after all.
- */
-export interface SameLine {
-  readonly itemId: string;
-  readonly lineHash: string;
-  readonly lineNo: number;
-  /**
-   * The line's raw UTF-8 bytes, decoded only if it must be parsed after all.
-   * In a worker this is a view into the chunk's buffer, which goes back to the
-   * scheduler once the chunk is handled: after that it reads as empty, so it
-   * must not be kept beyond the chunk's commit.
-   */
-  readonly bytes: Uint8Array;
-}
+/** What one upsert did to its row. */
+export type UpsertOutcome = 'inserted' | 'updated' | 'unchanged';
 
 const ORDER = 'ORDER BY created_at, rowid';
 
-/** Statements of the `intel_items` table, prepared once per connection. */
+/** The columns an item's content is compared on: all but the id, the run, the timestamps and the line hash. */
+const CONTENT_COLUMNS = [
+  'item_type', 'title', 'summary', 'claims_json', 'evidence_json', 'scores_json', 'risk_flags_json',
+  'explainability_json', 'trend_score', 'decision', 'decision_reason',
+] as const;
+
+/**
+ * Statements of the `intel_items` table, prepared once per connection. Owns
+ * the one upsert engine: every write of an item, from `upsertIntelItemsBatch`
+ * or from a worker's chunk, goes through {@link ItemsRepo.upsert}.
+ */
 export class ItemsRepo {
-  readonly #hashOf: Database.Statement;
+  readonly #upsert: Database.Statement;
+  readonly #maxRowid: Database.Statement;
+  readonly #adoptLineHash: Database.Statement;
   readonly #lineHashOf: Database.Statement;
   readonly #lineHashesOf: Database.Statement;
-  readonly #setLineHash: Database.Statement;
-  readonly #insert: Database.Statement;
-  readonly #update: Database.Statement;
   readonly #get: Database.Statement;
   readonly #forRun: Database.Statement;
   readonly #count: Database.Statement;
   readonly #countRun: Database.Statement;
+  /** Highest rowid known to exist in this write transaction (see `upsert`). */
+  #maxKnown = 0;
 
   constructor(db: Database.Database) {
-    this.#hashOf = db.prepare('SELECT content_hash, line_hash FROM intel_items WHERE item_id = ?').raw();
+    // One statement a row: insert, or rewrite when some content column
+    // differs (created_at kept), or leave the row alone. It returns the rowid
+    // of a row it wrote and nothing for an unchanged one.
+    const differs = CONTENT_COLUMNS.map((c) => `intel_items.${c} IS NOT excluded.${c}`).join(' OR ');
+    const set = [...CONTENT_COLUMNS, 'run_id', 'updated_at', 'line_hash'].map((c) => `${c} = excluded.${c}`).join(', ');
+    this.#upsert = db.prepare(
+      `INSERT INTO intel_items (item_id, run_id, ${CONTENT_COLUMNS.join(', ')}, created_at, updated_at, line_hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (item_id) DO UPDATE SET ${set} WHERE ${differs}
+       RETURNING rowid`,
+    ).pluck();
+    this.#maxRowid = db.prepare('SELECT coalesce(max(rowid), 0) FROM intel_items').pluck();
+    this.#adoptLineHash = db.prepare('UPDATE intel_items SET line_hash = ? WHERE item_id = ? AND line_hash IS NULL');
     this.#lineHashOf = db.prepare('SELECT line_hash FROM intel_items WHERE item_id = ?').pluck();
     // One statement for a whole chunk's ids (a JSON array, bound): the lookups run in SQLite, not one call each.
     this.#lineHashesOf = db.prepare(
       'SELECT item_id, line_hash FROM intel_items WHERE item_id IN (SELECT value FROM json_each(?)) AND line_hash IS NOT NULL',
     ).raw();
-    this.#setLineHash = db.prepare('UPDATE intel_items SET line_hash = ? WHERE item_id = ?');
-    this.#insert = db.prepare(
-      `INSERT INTO intel_items (item_id, run_id, item_type, title, summary, claims_json, evidence_json, scores_json,
-         risk_flags_json, explainability_json, trend_score, decision, decision_reason, content_hash, created_at, updated_at,
-         line_hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    // created_at is deliberately absent: the first delivery's timestamp is kept.
-    this.#update = db.prepare(
-      `UPDATE intel_items SET run_id = ?, item_type = ?, title = ?, summary = ?, claims_json = ?, evidence_json = ?,
-         scores_json = ?, risk_flags_json = ?, explainability_json = ?, trend_score = ?, decision = ?,
-         decision_reason = ?, content_hash = ?, updated_at = ?, line_hash = ?
-       WHERE item_id = ?`,
-    );
     this.#get = db.prepare('SELECT * FROM intel_items WHERE item_id = ?');
     this.#forRun = db.prepare(`SELECT * FROM intel_items WHERE run_id = ? ${ORDER}`);
     this.#count = db.prepare('SELECT count(*) FROM intel_items').pluck();
     this.#countRun = db.prepare('SELECT count(*) FROM intel_items WHERE run_id = ?').pluck();
   }
 
+  /** Call at the start of every write transaction that upserts (after the write lock is held). */
+  beginWrite(): void {
+    this.#maxKnown = this.#maxRowid.get() as number;
+  }
+
   /**
-   * Inserts or updates one row and adds the outcome to `counts`. Must run
-   * inside a transaction the caller owns. A row whose content hash equals the
-   * stored one is not rewritten at all (its run_id and updated_at stay).
+   * Inserts or updates one row, inside a write transaction the caller owns
+   * and opened with {@link ItemsRepo.beginWrite}. A row whose content columns
+   * all equal the stored ones is not rewritten: run_id and updated_at stay,
+   * and so does its line hash, unless it had none (a row from before line
+   * hashes, or edited by hand), which then takes this line's, so the line is
+   * not parsed again next time. Keeping a known line hash means a feed whose
+   * lines change every night only in an ignored field writes nothing. An
+   * inserted row gets a rowid above every existing one (the writer holds the
+   * lock), which is how an insert is told from an update.
    */
-  upsertInto(runId: string, row: IntelRow, now: string, counts: UpsertCounts): void {
-    const stored = this.#hashOf.get(row.itemId) as [string, string | null] | undefined;
-    if (stored === undefined) {
-      this.#insert.run(
-        row.itemId, runId, row.itemType, row.title, row.summary, row.claimsJson, row.evidenceJson, row.scoresJson,
-        row.riskFlagsJson, row.explainabilityJson, row.trendScore, row.decision, row.decisionReason, row.contentHash,
-        row.createdAt ?? now, now, row.lineHash,
-      );
-      counts.inserted++;
-    } else if (stored[0] !== row.contentHash) {
-      this.#update.run(
-        runId, row.itemType, row.title, row.summary, row.claimsJson, row.evidenceJson, row.scoresJson,
-        row.riskFlagsJson, row.explainabilityJson, row.trendScore, row.decision, row.decisionReason, row.contentHash,
-        now, row.lineHash, row.itemId,
-      );
-      counts.updated++;
-    } else {
-      // A row stored before line hashes (schema v1): remember this line, once,
-      // so next time it is not parsed. Not when the row already has a line
-      // hash: a feed whose lines differ every night only in an ignored field
-      // (an export timestamp) would then rewrite every row every night, where
-      // an unchanged row is otherwise never written. Content, run_id and
-      // updated_at stay as they are.
-      if (row.lineHash !== null && stored[1] === null) this.#setLineHash.run(row.lineHash, row.itemId);
-      counts.unchanged++;
+  upsert(runId: string, row: IntelRow, now: string): UpsertOutcome {
+    const rowid = this.#upsert.get(
+      row.itemId, runId, row.itemType, row.title, row.summary, row.claimsJson, row.evidenceJson, row.scoresJson,
+      row.riskFlagsJson, row.explainabilityJson, row.trendScore, row.decision, row.decisionReason,
+      row.createdAt ?? now, now, row.lineHash,
+    ) as number | undefined;
+    if (rowid === undefined) {
+      if (row.lineHash !== null) this.#adoptLineHash.run(row.lineHash, row.itemId);
+      return 'unchanged';
     }
+    if (rowid <= this.#maxKnown) return 'updated';
+    this.#maxKnown = rowid;
+    return 'inserted';
   }
 
   /** Line hashes of the stored rows among `itemIds` (rows without one are left out). */
@@ -144,6 +137,11 @@ function toItem(r: ItemRow): IntelItem {
     riskFlags: JSON.parse(r.risk_flags_json) as string[],
     explainability: JSON.parse(r.explainability_json) as string[],
     trendScore: r.trend_score, decision: r.decision, decisionReason: r.decision_reason,
-    contentHash: r.content_hash, createdAt: r.created_at, updatedAt: r.updated_at,
+    contentHash: contentHash({
+      itemType: r.item_type, title: r.title, summary: r.summary, claimsJson: r.claims_json, evidenceJson: r.evidence_json,
+      scoresJson: r.scores_json, riskFlagsJson: r.risk_flags_json, explainabilityJson: r.explainability_json,
+      decision: r.decision, decisionReason: r.decision_reason,
+    }),
+    createdAt: r.created_at, updatedAt: r.updated_at,
   };
 }

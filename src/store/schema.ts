@@ -99,6 +99,20 @@ export const MIGRATIONS: readonly string[] = [
     UPDATE intel_items SET line_hash = NULL WHERE item_id = NEW.item_id;
   END;
   `,
+  // v3: no stored content hash. The upsert compares the content columns
+  // themselves in SQL (see ItemsRepo), which costs less than hashing every
+  // parsed row in JavaScript; `IntelItem.contentHash` is computed on read.
+  `
+  DROP TRIGGER intel_items_content_changed;
+  ALTER TABLE intel_items DROP COLUMN content_hash;
+  CREATE TRIGGER intel_items_content_changed
+  AFTER UPDATE OF item_type, title, summary, claims_json, evidence_json, scores_json, risk_flags_json,
+    explainability_json, trend_score, decision, decision_reason ON intel_items
+  WHEN NEW.line_hash IS OLD.line_hash AND NEW.line_hash IS NOT NULL
+  BEGIN
+    UPDATE intel_items SET line_hash = NULL WHERE item_id = NEW.item_id;
+  END;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

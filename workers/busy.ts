@@ -1,9 +1,9 @@
-import { BusyError, fromSqliteError } from '../errors';
+import { BusyError, fromSqliteError } from '../src/errors';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** Blocks this thread for `ms` (a worker has nothing else to do while it waits for the write lock). */
-export function sleepSync(ms: number): void {
+function sleepSync(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
 }
 
@@ -12,12 +12,17 @@ function isBusy(err: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }
 
+/** Returned by {@link withBusyRetry} when `stopped()` turned true while it waited. */
+export const STOPPED = Symbol('stopped');
+
 /**
  * Runs `fn`, retrying on SQLITE_BUSY with exponential backoff (10 ms doubling,
- * capped at 500 ms) until `maxWaitMs` has passed, then throws a `BusyError`.
- * Each attempt also waits up to the connection's own busy timeout.
+ * capped at 200 ms) until `maxWaitMs` has passed, then throws a `BusyError`.
+ * Each attempt also waits up to the connection's own (short) busy timeout.
+ * Between attempts it asks `stopped()`: a cancelled run does not sit out the
+ * whole wait.
  */
-export function withBusyRetry<T>(fn: () => T, maxWaitMs: number, context: string): T {
+export function withBusyRetry<T>(fn: () => T, maxWaitMs: number, context: string, stopped: () => boolean = () => false): T | typeof STOPPED {
   const start = performance.now();
   let delay = 10;
   for (;;) {
@@ -32,8 +37,9 @@ export function withBusyRetry<T>(fn: () => T, maxWaitMs: number, context: string
           { cause: fromSqliteError(err, context) },
         );
       }
+      if (stopped()) return STOPPED;
       sleepSync(Math.min(delay, Math.max(1, maxWaitMs - waited)));
-      delay = Math.min(delay * 2, 500);
+      delay = Math.min(delay * 2, 200);
     }
   }
 }

@@ -1,26 +1,11 @@
 /**
  * The messages between the scheduler (main thread) and the ingest workers.
- * Both sides import only this module's types; the worker is loaded by the
- * pool from its compiled file path.
+ * Both sides import this module and `turns.ts`, nothing else of each other;
+ * the pool loads the worker from its compiled file path.
  */
 import type { AppConfig } from '../config';
 import type { SerializedError } from '../errors';
 import type { ChunkMeta, Synchronous } from '../store/types';
-
-/** Slots of the shared Int32Array that orders chunk commits. */
-export const TURN_NEXT = 0; // dispatch ordinal of the chunk allowed to commit next
-export const TURN_ABORT = 1; // 0, or 1 + the first turn that must not commit (it and later ones give up)
-export const TURN_REJECTED = 2; // lines rejected by the committed chunks so far
-export const TURN_SLOTS = 3;
-
-/** Test-only fault injection (see `RunPipelineOptions.faultInjection`). */
-export interface FaultInjection {
-  chunkIndex: number;
-  /** `throw`: before the transaction; `throw-in-transaction`: after its writes, before COMMIT; `exit`: the thread exits; `oom`: exceeds `resourceLimits`; `disk-full`: the connection may not grow the file (SQLITE_FULL). */
-  kind: 'throw' | 'throw-in-transaction' | 'exit' | 'oom' | 'disk-full';
-  /** Attempts (1-based) up to this one fail. @defaultValue 1 */
-  failAttempts?: number;
-}
 
 /** `workerData` of every worker thread: what it needs to open its own connection once. */
 export interface WorkerInit {
@@ -34,8 +19,8 @@ export interface WorkerInit {
   /** Past this many rejected lines, no later chunk commits (checked while holding the turn). */
   maxRejects: number;
   config: AppConfig;
+  /** The `CommitTurns` buffer shared by every thread of the run. */
   turns: SharedArrayBuffer;
-  faults?: readonly FaultInjection[];
 }
 
 /** One chunk of raw NDJSON lines; `bytes.buffer` is transferred, not copied. */
@@ -59,9 +44,11 @@ export interface ChunkStats {
   unchanged: number;
   rejected: number;
   threadId: number;
+  /** Splitting, hashing, looking up and parsing, before the chunk's turn. */
   parseMs: number;
   /** Waiting for the chunk's turn plus waiting for the SQLite write lock. */
   lockWaitMs: number;
+  /** Holding the write lock. */
   writeMs: number;
 }
 

@@ -1,4 +1,8 @@
-import { TURN_ABORT, TURN_NEXT, TURN_REJECTED } from './protocol';
+/** Slots of the shared Int32Array that orders chunk commits. */
+const TURN_NEXT = 0; // dispatch ordinal of the chunk allowed to commit next
+const TURN_ABORT = 1; // 0, or 1 + the first turn that must not commit (it and later ones give up)
+const TURN_REJECTED = 2; // lines rejected by the committed chunks so far
+const TURN_SLOTS = 3;
 
 /**
  * Commit ordering across workers. Chunks are parsed in parallel but commit
@@ -10,7 +14,8 @@ export class CommitTurns {
   readonly #slots: Int32Array;
   readonly buffer: SharedArrayBuffer;
 
-  constructor(buffer: SharedArrayBuffer) {
+  /** A new set of turns, or (in a worker) the scheduler's, shared through `buffer`. */
+  constructor(buffer = new SharedArrayBuffer(TURN_SLOTS * 4)) {
     this.buffer = buffer;
     this.#slots = new Int32Array(buffer);
   }
@@ -36,6 +41,11 @@ export class CommitTurns {
   /** Adds a committed chunk's rejected lines; returns the run's total so far. */
   addRejected(n: number): number {
     return Atomics.add(this.#slots, TURN_REJECTED, n) + n;
+  }
+
+  /** Lines rejected by the chunks committed so far (resumed ones included). */
+  get rejected(): number {
+    return Atomics.load(this.#slots, TURN_REJECTED);
   }
 
   /** Hands the turn to the next chunk (only the holder of `turn` may call this). */
