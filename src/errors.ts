@@ -80,14 +80,14 @@ const KNOWN_CODES = new Set<string>([
   'ERR_TOO_MANY_REJECTS', 'ERR_WORKER', 'ERR_CANCELLED', 'ERR_INTERNAL',
 ]);
 
-/** Normalises any thrown value into an `Error` (once, at the boundary). */
+/** Normalises any thrown value into an `Error` (once, at the boundary). @internal */
 export function toError(value: unknown): Error {
   // isNativeError also recognises errors from another realm (a worker thread, a vm context).
   if (value instanceof Error || types.isNativeError(value)) return value as Error;
   return new Error(typeof value === 'string' ? value : `Non-error thrown: ${safeString(value)}`);
 }
 
-/** Maps a SQLite error (better-sqlite3 `SqliteError`) to our codes. */
+/** Maps a SQLite error (better-sqlite3 `SqliteError`) to our codes. @internal */
 export function fromSqliteError(err: unknown, context: string): BrandOrchestratorError {
   const e = toError(err);
   const sqliteCode = (e as { code?: unknown }).code;
@@ -103,20 +103,21 @@ export function fromSqliteError(err: unknown, context: string): BrandOrchestrato
   return new StoreError('ERR_DB', `${context}: ${e.message}`, { cause: e });
 }
 
-/** What crosses the thread boundary: plain data, rebuilt by {@link reviveError}. */
+/** What crosses the thread boundary: plain data, rebuilt by {@link reviveError}. @internal */
 export interface SerializedError {
   code: string;
   message: string;
   name?: string;
 }
 
+/** @internal */
 export function serializeError(err: unknown): SerializedError {
   const e = toError(err);
   const code = (e as { code?: unknown }).code;
   return { code: typeof code === 'string' ? code : 'ERR_INTERNAL', message: e.message, name: e.name };
 }
 
-/** Rebuilds a typed error on the main side from its serialized form. */
+/** Rebuilds a typed error on the main side from its serialized form. @internal */
 export function reviveError(s: SerializedError): BrandOrchestratorError {
   switch (s.code) {
     case 'ERR_DB_BUSY': return new BusyError(s.message);

@@ -36,7 +36,8 @@ export function runPipeline(options: RunPipelineOptions): Promise<RunSummary> {
 
 /**
  * {@link runPipeline} with the pool loading `workerFile` (tests pass a fixture
- * worker that injects faults). Internal: not exported from the package root.
+ * worker that injects faults). Not exported from the package root.
+ * @internal
  */
 export async function ingestWith(options: RunPipelineOptions, workerFilename: string): Promise<RunSummary> {
   const opts = resolvePipelineOptions(options);
