@@ -91,8 +91,10 @@ describe('brand-orchestrator ingest', () => {
     expect(await exited).toBe(130);
     expect(stderr).toMatch(/cancelled/);
     const db = new Database(t.db, { readonly: true });
-    const run = db.prepare("SELECT status, lines_read FROM runs WHERE run_id = 'sig'").get() as { status: string; lines_read: number };
+    const run = db.prepare("SELECT status, lines_read, notes FROM runs WHERE run_id = 'sig'").get() as { status: string; lines_read: number; notes: string };
     expect(run.status).toBe('cancelled');
+    expect(run.notes).toBe('ERR_CANCELLED: The run was cancelled: SIGINT');
+    expect(stderr).toMatch(/resume with: brand-orchestrator ingest <file> --resume sig/);
     expect(run.lines_read % 500).toBe(0);
     expect(run.lines_read).toBeLessThan(60000);
     expect(db.prepare('SELECT count(*) FROM intel_items').pluck().get())

@@ -1,4 +1,5 @@
 import { types } from 'node:util';
+import type { RunSummary } from './pipeline/types';
 
 /**
  * Error hierarchy. Every error the library throws carries a stable `code` the
@@ -53,24 +54,44 @@ export class BusyError extends BrandOrchestratorError {
 /** The input cannot be read, or no longer matches what a run committed. */
 export class InputError extends BrandOrchestratorError {}
 
-/** A worker failed on a chunk more often than the retry budget allows. */
+/**
+ * A worker failed on a chunk more often than the retry budget allows. Only a
+ * started run fails so: `summary` is always there.
+ */
 export class WorkerError extends BrandOrchestratorError {
+  /** What the run had committed when it stopped (status `failed`). */
+  declare readonly summary: RunSummary;
+
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_WORKER', message, options);
   }
 }
 
-/** The run exceeded `maxRejects`. */
+/** The run exceeded `maxRejects`. Only a started run fails so: `summary` is always there. */
 export class TooManyRejectsError extends BrandOrchestratorError {
+  /** What the run had committed when it stopped (status `failed`). */
+  declare readonly summary: RunSummary;
+
   constructor(message: string) {
     super('ERR_TOO_MANY_REJECTS', message);
   }
 }
 
-/** The run was aborted through its `AbortSignal`. */
+/**
+ * The run was aborted through its `AbortSignal`. Named `AbortError`, as Node
+ * names the errors of aborted operations; `cause` is the signal's `reason`.
+ */
 export class CancelledError extends BrandOrchestratorError {
-  constructor(message = 'The run was cancelled') {
-    super('ERR_CANCELLED', message);
+  /**
+   * What the run had committed when it stopped (status `cancelled`; resume it
+   * with `resume: summary.runId`). Absent when the signal was aborted before
+   * the run started: then no run exists.
+   */
+  declare readonly summary?: RunSummary;
+
+  constructor(message = 'The run was cancelled', options?: { cause?: unknown }) {
+    super('ERR_CANCELLED', message, options);
+    this.name = 'AbortError';
   }
 }
 

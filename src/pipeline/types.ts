@@ -72,7 +72,13 @@ export interface RunPipelineOptions {
   maxBusyWaitMs?: number;
   /** Attempts per chunk when a worker throws or dies. @defaultValue 3 */
   maxAttempts?: number;
-  /** Stops dispatching; in-flight chunks finish; resolves with status `cancelled`. */
+  /**
+   * Stops reading and dispatching; chunks already with a worker commit; the run
+   * is recorded `cancelled` (with `signal.reason` in its notes) and the call
+   * rejects with a `CancelledError` (`name` `'AbortError'`, code
+   * `ERR_CANCELLED`) carrying the summary. A signal aborted before the call
+   * rejects at once, without starting a run.
+   */
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
   /** @defaultValue 500 */
