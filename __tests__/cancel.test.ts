@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CancelledError } from '../src/errors';
@@ -45,6 +46,26 @@ describe('runPipeline({signal})', () => {
   it('writes no run row for an already-aborted signal on an existing database', async () => {
     StateStore.open(t.db).close();
     await expect(runPipeline({ input, dbPath: t.db, signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    using store = StateStore.open(t.db, { readonly: true });
+    expect(store.listRuns()).toEqual([]);
+  });
+
+  it('rejects without a summary or a run row when aborted while another connection holds the write lock', async () => {
+    StateStore.open(t.db).close();
+    const holder = new Database(t.db);
+    holder.exec('BEGIN EXCLUSIVE');
+    try {
+      const ac = new AbortController();
+      const run = runPipeline({ input, dbPath: t.db, signal: ac.signal, maxBusyWaitMs: 60_000 });
+      ac.abort('operator');
+      const err = await run.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CancelledError);
+      expect(err).toMatchObject({ name: 'AbortError', code: 'ERR_CANCELLED', cause: 'operator', message: expect.stringMatching(/cancelled while waiting for the database lock/) as unknown });
+      expect((err as CancelledError).summary).toBeUndefined();
+    } finally {
+      holder.exec('COMMIT');
+      holder.close();
+    }
     using store = StateStore.open(t.db, { readonly: true });
     expect(store.listRuns()).toEqual([]);
   });
