@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { writeFileSync, readFileSync } from 'node:fs';
+import { readdirSync, readlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SCHEMA_VERSION } from '../src/store';
 import { mixedFeed } from './helpers/lines';
@@ -91,12 +91,48 @@ describe('brand-orchestrator ingest', () => {
     expect(await exited).toBe(130);
     expect(stderr).toMatch(/cancelled/);
     const db = new Database(t.db, { readonly: true });
-    const run = db.prepare("SELECT status, lines_read FROM runs WHERE run_id = 'sig'").get() as { status: string; lines_read: number };
+    const run = db.prepare("SELECT status, lines_read, notes FROM runs WHERE run_id = 'sig'").get() as { status: string; lines_read: number; notes: string };
     expect(run.status).toBe('cancelled');
+    expect(run.notes).toBe('ERR_CANCELLED: The run was cancelled: SIGINT');
+    expect(stderr).toMatch(/resume with: brand-orchestrator ingest <file> --resume sig/);
     expect(run.lines_read % 500).toBe(0);
     expect(run.lines_read).toBeLessThan(60000);
     expect(db.prepare('SELECT count(*) FROM intel_items').pluck().get())
       .toBe(db.prepare("SELECT sum(inserted) FROM run_chunks WHERE run_id = 'sig'").pluck().get());
+    db.close();
+  });
+});
+
+describe('brand-orchestrator ingest, interrupted before its run starts', () => {
+  it('exits 130 with one ERR_CANCELLED line and no run when SIGINT comes while the database is locked', async () => {
+    const feed = feedFile(100);
+    expect(cli(['ingest', feed, '--db', t.db, '--quiet', '--run-id', 'first']).status).toBe(0); // an existing database, in WAL mode
+    const holder = new Database(t.db);
+    holder.exec('BEGIN EXCLUSIVE'); // the run cannot start: it waits for the lock
+    try {
+      const child = spawn(process.execPath, [CLI, 'ingest', feed, '--db', t.db, '--quiet'], { cwd: t.dir });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+      // The signal handlers are installed before the database is opened: wait until the child holds it open.
+      const holdsDb = () => {
+        try {
+          return readdirSync(`/proc/${child.pid}/fd`).some((fd) => { try { return readlinkSync(`/proc/${child.pid}/fd/${fd}`) === t.db; } catch { return false; } });
+        } catch { return false; }
+      };
+      for (let i = 0; i < 600 && !holdsDb(); i++) await new Promise((r) => setTimeout(r, 50));
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(stderr.trim().split('\n')).toEqual([
+        'SIGINT: finishing in-flight chunks, then stopping (again to exit at once)',
+        expect.stringMatching(/^brand-orchestrator: ERR_CANCELLED: .*cancelled while waiting for the database lock$/),
+      ]);
+    } finally {
+      holder.exec('COMMIT');
+      holder.close();
+    }
+    const db = new Database(t.db, { readonly: true });
+    expect(db.prepare('SELECT run_id FROM runs').pluck().all()).toEqual(['first']);
     db.close();
   });
 });

@@ -7,7 +7,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { loadConfig } from '../src/config';
 import { parseIntelLine } from '../src/domain';
-import { runPipeline, type PipelineFailure } from '../src/pipeline';
+import { CancelledError, TooManyRejectsError, WorkerError } from '../src/errors';
+import { runPipeline } from '../src/pipeline';
 import { BufferPool } from '../src/pipeline/buffers';
 import { StateStore } from '../src/store';
 import { itemLine, mixedFeed } from './helpers/lines';
@@ -260,10 +261,11 @@ describe('runPipeline()', () => {
     const err = await runWithFaults({
       input, dbPath: t.db, workers: 2, chunkSize: 100, maxAttempts: 2,
       faultInjection: { chunkIndex: 1, kind: 'throw-in-transaction', failAttempts: 99 },
-    }).catch((e: PipelineFailure) => e);
-    expect(err).toMatchObject({ code: 'ERR_WORKER' });
-    expect((err as Error).message).toMatch(/Chunk 1 \(lines 101-200\) failed after 2 attempts: injected fault inside the transaction/);
-    const summary = (err as PipelineFailure).summary!;
+    }).catch((e: unknown) => e);
+    if (!(err instanceof WorkerError)) throw err;
+    expect(err.code).toBe('ERR_WORKER');
+    expect(err.message).toMatch(/Chunk 1 \(lines 101-200\) failed after 2 attempts: injected fault inside the transaction/);
+    const summary = err.summary; // typed as always present on a WorkerError
     expect(summary.status).toBe('failed');
     using store = StateStore.open(t.db);
     expect(store.getRun(summary.runId).status).toBe('failed');
@@ -280,13 +282,16 @@ describe('runPipeline()', () => {
     expect(s).toMatchObject({ status: 'completed', inserted: 300 });
   });
 
-  it('stops on an aborted signal: whole chunks only, run cancelled, partial summary', async () => {
+  it('stops on an aborted signal: whole chunks only, run cancelled, rejects with an AbortError carrying the partial summary', async () => {
     const input = writeFeed('feed.ndjson', mixedFeed(5000).lines);
     const ac = new AbortController();
-    const s = await runPipeline({
+    const err = await runPipeline({
       input, dbPath: t.db, workers: 2, chunkSize: 100, signal: ac.signal, progressIntervalMs: 0,
       onProgress: (e) => { if (e.chunksDone >= 3) ac.abort(); },
-    });
+    }).catch((e: unknown) => e);
+    if (!(err instanceof CancelledError) || err.summary === undefined) throw err;
+    expect(err).toMatchObject({ name: 'AbortError', code: 'ERR_CANCELLED', message: 'The run was cancelled' });
+    const s = err.summary;
     expect(s.status).toBe('cancelled');
     expect(s.linesRead).toBeGreaterThanOrEqual(300);
     expect(s.linesRead).toBeLessThan(5000);
@@ -298,12 +303,13 @@ describe('runPipeline()', () => {
 
   it('fails with ERR_TOO_MANY_REJECTS when maxRejects is exceeded, committed chunks kept', async () => {
     const input = writeFeed('feed.ndjson', mixedFeed(2000, 10).lines);
-    const err = (await runPipeline({ input, dbPath: t.db, workers: 1, chunkSize: 200, maxRejects: 30 }).catch((e: unknown) => e)) as PipelineFailure;
+    const err = await runPipeline({ input, dbPath: t.db, workers: 1, chunkSize: 200, maxRejects: 30 }).catch((e: unknown) => e);
+    if (!(err instanceof TooManyRejectsError)) throw err;
     expect(err.code).toBe('ERR_TOO_MANY_REJECTS');
-    expect(err.summary?.status).toBe('failed');
-    expect(err.summary!.rejected).toBeGreaterThan(30);
+    expect(err.summary.status).toBe('failed'); // typed as always present on a TooManyRejectsError
+    expect(err.summary.rejected).toBeGreaterThan(30);
     using store = StateStore.open(t.db);
-    expect(store.countItems()).toBe(err.summary!.inserted);
+    expect(store.countItems()).toBe(err.summary.inserted);
   });
 
   it('reports throttled progress and a final event that matches the summary', async () => {

@@ -114,11 +114,12 @@ describe('failure ordering', () => {
     endless.push(`${lines.join('\n')}\n`);
     const ac = new AbortController();
     const started = Date.now();
-    const s = await runPipeline({
+    const e = await failed(runPipeline({
       input: endless, dbPath: t.db, workers: 2, chunkSize: 100, signal: ac.signal, progressIntervalMs: 0,
       onProgress: (p) => { if (p.chunksDone >= 3) ac.abort(); },
-    });
-    expect(s).toMatchObject({ status: 'cancelled', linesRead: 300, inserted: 300 });
+    }));
+    expect(e).toMatchObject({ name: 'AbortError', code: 'ERR_CANCELLED' });
+    expect(e.summary).toMatchObject({ status: 'cancelled', linesRead: 300, inserted: 300 });
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(endless.destroyed).toBe(true);
   });

@@ -11,23 +11,29 @@
  * rounds, the ratio is the median of per-round ratios.
  */
 import { Bench } from 'tinybench';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config';
 import { parseIntelLine } from '../src/domain';
 import { generateLines } from '../src/gen/generate';
+import { benchArgs, intOption } from './lib/args';
 import { writeResults, type BenchResult } from './lib/results';
 import { median } from './lib/stats';
 
-const { values: args } = parseArgs({
+const args = benchArgs({
+  usage: 'node dist/bench/parse.bench.js [options]',
+  about: 'parseIntelLine against a bare JSON.parse + five JSON.stringify on the same generated lines, in alternating\n'
+    + 'rounds; items/s and the cost ratio (medians), written to bench/results.',
   options: {
-    lines: { type: 'string' }, rounds: { type: 'string' }, time: { type: 'string' }, seed: { type: 'string' },
-    quick: { type: 'boolean', default: false },
+    quick: { type: 'boolean', help: '3 rounds of 200 ms (default: 5 rounds of 400 ms)' },
+    lines: { type: 'string', value: '<n>', help: 'generated lines (default 2000)' },
+    rounds: { type: 'string', value: '<n>', help: 'alternating rounds; medians are reported' },
+    time: { type: 'string', value: '<ms>', help: 'time per task per round' },
+    seed: { type: 'string', value: '<n>', help: 'generator seed (default 7)' },
   },
 });
-const LINES = Number(args.lines ?? 2000);
-const ROUNDS = Number(args.rounds ?? (args.quick ? 3 : 5));
-const TIME_MS = Number(args.time ?? (args.quick ? 200 : 400));
-const SEED = Number(args.seed ?? 7);
+const LINES = intOption('lines', args.lines, 2000);
+const ROUNDS = intOption('rounds', args.rounds, args.quick ? 3 : 5);
+const TIME_MS = intOption('time', args.time, args.quick ? 200 : 400);
+const SEED = intOption('seed', args.seed, 7);
 const config = loadConfig({});
 
 const lines = [...generateLines({ count: LINES, seed: SEED })];

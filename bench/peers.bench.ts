@@ -14,22 +14,28 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { writeFeed } from '../src/gen/generate';
 import { StateStore } from '../src/store';
+import { benchArgs, intOption } from './lib/args';
 import { writeResults, type BenchResult } from './lib/results';
 import { median } from './lib/stats';
 
-const { values: args } = parseArgs({
+const args = benchArgs({
+  usage: 'npm run bench:peers -- [options]',
+  about: 'ingest (default settings, a child process) against the sqlite3 CLI recipe in bench/sqlite3-recipe.sql on the\n'
+    + 'same generated feed, alternating pairs: wall time, CPU per item, the speed ratio, and a throughput model for\n'
+    + 'more cores from the run telemetry; written to bench/results. Needs the sqlite3 CLI (skipped without it).',
   options: {
-    lines: { type: 'string' }, pairs: { type: 'string' }, seed: { type: 'string' }, quick: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
+    quick: { type: 'boolean', help: '20,000 lines (default 200,000), 3 pairs' },
+    lines: { type: 'string', value: '<n>', help: 'lines of the generated feed (2% repeated ids)' },
+    pairs: { type: 'string', value: '<n>', help: 'alternating pairs; medians are reported (default 3)' },
+    seed: { type: 'string', value: '<n>', help: 'generator seed (default 7)' },
   },
 });
-const LINES = Number(args.lines ?? (args.quick ? 20_000 : 200_000));
-const PAIRS = Number(args.pairs ?? (args.quick ? 1 : 3));
-const SEED = Number(args.seed ?? 7);
+const LINES = intOption('lines', args.lines, args.quick ? 20_000 : 200_000);
+const PAIRS = intOption('pairs', args.pairs, 3);
+const SEED = intOption('seed', args.seed, 7);
 const ROOT = resolve(__dirname, '../..');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
 const CORES = [1, 2, 4, 8, 16];
@@ -68,10 +74,6 @@ function drop(path: string): void {
 }
 
 async function main(): Promise<void> {
-  if (args.help) {
-    console.log('npm run bench:peers [-- --lines 200000] [--pairs 3] [--seed 7] [--quick]');
-    return;
-  }
   if (spawnSync('sqlite3', ['--version']).status !== 0) {
     console.log('peers: skipped: the sqlite3 CLI is not installed (Debian/Ubuntu: apt-get install sqlite3)');
     return;

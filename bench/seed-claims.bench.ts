@@ -1,6 +1,6 @@
 /**
  * The original Brand Orchestrator's performance claims, reproduced honestly:
- *   node dist/bench/seed-claims.bench.js [--quick]
+ *   node dist/bench/seed-claims.bench.js [--quick] [--help]
  * 1. per-item commits vs one batch transaction for the same 5k items, in the
  *    original's setting (rollback journal, synchronous FULL) and in ours (WAL, NORMAL);
  * 2. one run's items with and without the run_id index on a large table;
@@ -12,7 +12,6 @@ import { Bench } from 'tinybench';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { asDict, buildDict, loadConfig } from '../src/config';
 import { parseIntelLine } from '../src/domain';
 import type { IntelRow } from '../src/domain/types';
@@ -20,10 +19,16 @@ import { generateLines } from '../src/gen/generate';
 import { StateStore } from '../src/store';
 import { ItemsRepo } from '../src/store/items';
 import { MIGRATIONS } from '../src/store/schema';
+import { benchArgs } from './lib/args';
 import { writeResults, type BenchResult } from './lib/results';
 
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
-const QUICK = args.quick === true;
+const args = benchArgs({
+  usage: 'node dist/bench/seed-claims.bench.js [--quick]',
+  about: "The original Brand Orchestrator's performance claims, measured: batch vs per-item commits, the run_id index,\n"
+    + 'typed listing vs raw rows, asDict cached vs uncached; written to bench/results.',
+  options: { quick: { type: 'boolean', help: '1,000 items and a 100,000-row table (default: 5,000 and 1,000,000), 3 or more iterations' } },
+});
+const QUICK = args.quick;
 const ITEMS = QUICK ? 1000 : 5000;
 const BIG_TABLE = QUICK ? 100_000 : 1_000_000;
 const RUNS_IN_BIG_TABLE = 100;
@@ -55,7 +60,7 @@ async function commitsSuite(out: BenchResult[]): Promise<void> {
   const data = rows(ITEMS, 21);
   const now = new Date().toISOString();
   for (const [label, journal, sync] of [['original (DELETE, FULL)', 'DELETE', 'FULL'], ['ours (WAL, NORMAL)', 'WAL', 'NORMAL']] as const) {
-    const bench = new Bench({ iterations: QUICK ? 2 : 5, time: 0, warmup: false });
+    const bench = new Bench({ iterations: QUICK ? 3 : 5, time: 0, warmup: false });
     let target = rawDb(journal, sync);
     const fresh = { beforeEach: () => { target = rawDb(journal, sync); }, afterEach: () => { target.db.close(); } };
     bench.add('per-item commits', () => {
@@ -77,7 +82,9 @@ async function commitsSuite(out: BenchResult[]): Promise<void> {
     out.push(
       { name: `${label}: per-item commits`, unit: 'items/s', value: Math.round(perItem), range: '', extra: `${ITEMS} items` },
       { name: `${label}: one batch`, unit: 'items/s', value: Math.round(batch), range: '', extra: `${ITEMS} items` },
-      { name: `ratio: batch / per-item, ${label}`, unit: 'x', value: round(batch / perItem), range: '', extra: 'claimed 50-100x' },
+      // With synchronous FULL every per-item commit waits for an fsync: that ratio follows the disk's latency
+      // (75x to 159x in quick runs on the standard machine), so bench:check does not compare it.
+      { name: `ratio: batch / per-item, ${label}`, unit: 'x', value: round(batch / perItem), range: '', extra: 'claimed 50-100x', ...(sync === 'FULL' ? { gate: false as const } : {}) },
     );
   }
 }
@@ -101,7 +108,7 @@ async function indexSuite(out: BenchResult[]): Promise<void> {
   const db = new Database(path, { readonly: true });
   const withIndex = db.prepare('SELECT * FROM intel_items WHERE run_id = ? ORDER BY created_at, rowid');
   const noIndex = db.prepare('SELECT * FROM intel_items NOT INDEXED WHERE run_id = ? ORDER BY created_at, rowid');
-  const bench = new Bench({ iterations: QUICK ? 3 : 10, time: 0, warmup: true, warmupIterations: 1 });
+  const bench = new Bench({ iterations: 10, time: 0, warmup: true, warmupIterations: 1 });
   let k = 0;
   bench.add('with idx_intel_items_run_id', () => { withIndex.all(`run-${k++ % RUNS_IN_BIG_TABLE}`); });
   bench.add('without (NOT INDEXED)', () => { noIndex.all(`run-${k++ % RUNS_IN_BIG_TABLE}`); });
@@ -112,7 +119,9 @@ async function indexSuite(out: BenchResult[]): Promise<void> {
   out.push(
     { name: 'query one run: with index', unit: 'ms', value: round(a), range: '', extra: `${BIG_TABLE} rows, ${RUNS_IN_BIG_TABLE} runs` },
     { name: 'query one run: without index', unit: 'ms', value: round(b), range: '', extra: `${BIG_TABLE} rows` },
-    { name: 'ratio: run_id index speed-up', unit: 'x', value: round(b / a), range: '', extra: 'claimed 10-50x' },
+    // At quick sizes this ratio is bimodal on the standard machine (6.5x or 12-13x in 6 runs, whatever the
+    // iterations), so only the full run's is compared by bench:check; store.test pins the index itself.
+    { name: 'ratio: run_id index speed-up', unit: 'x', value: round(b / a), range: '', extra: 'claimed 10-50x', ...(QUICK ? { gate: false as const } : {}) },
   );
 }
 

@@ -1,4 +1,5 @@
 import { types } from 'node:util';
+import type { RunSummary } from './pipeline/types';
 
 /**
  * Error hierarchy. Every error the library throws carries a stable `code` the
@@ -53,24 +54,44 @@ export class BusyError extends BrandOrchestratorError {
 /** The input cannot be read, or no longer matches what a run committed. */
 export class InputError extends BrandOrchestratorError {}
 
-/** A worker failed on a chunk more often than the retry budget allows. */
+/**
+ * A worker failed on a chunk more often than the retry budget allows. Only a
+ * started run fails so: `summary` is always there.
+ */
 export class WorkerError extends BrandOrchestratorError {
+  /** What the run had committed when it stopped (status `failed`). */
+  declare readonly summary: RunSummary;
+
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_WORKER', message, options);
   }
 }
 
-/** The run exceeded `maxRejects`. */
+/** The run exceeded `maxRejects`. Only a started run fails so: `summary` is always there. */
 export class TooManyRejectsError extends BrandOrchestratorError {
+  /** What the run had committed when it stopped (status `failed`). */
+  declare readonly summary: RunSummary;
+
   constructor(message: string) {
     super('ERR_TOO_MANY_REJECTS', message);
   }
 }
 
-/** The run was aborted through its `AbortSignal`. */
+/**
+ * The run was aborted through its `AbortSignal`. Named `AbortError`, as Node
+ * names the errors of aborted operations; `cause` is the signal's `reason`.
+ */
 export class CancelledError extends BrandOrchestratorError {
-  constructor(message = 'The run was cancelled') {
-    super('ERR_CANCELLED', message);
+  /**
+   * What the run had committed when it stopped (status `cancelled`; resume it
+   * with `resume: summary.runId`). Absent when the signal was aborted before
+   * the run started: then no run exists.
+   */
+  declare readonly summary?: RunSummary;
+
+  constructor(message = 'The run was cancelled', options?: { cause?: unknown }) {
+    super('ERR_CANCELLED', message, options);
+    this.name = 'AbortError';
   }
 }
 
@@ -80,14 +101,14 @@ const KNOWN_CODES = new Set<string>([
   'ERR_TOO_MANY_REJECTS', 'ERR_WORKER', 'ERR_CANCELLED', 'ERR_INTERNAL',
 ]);
 
-/** Normalises any thrown value into an `Error` (once, at the boundary). */
+/** Normalises any thrown value into an `Error` (once, at the boundary). @internal */
 export function toError(value: unknown): Error {
   // isNativeError also recognises errors from another realm (a worker thread, a vm context).
   if (value instanceof Error || types.isNativeError(value)) return value as Error;
   return new Error(typeof value === 'string' ? value : `Non-error thrown: ${safeString(value)}`);
 }
 
-/** Maps a SQLite error (better-sqlite3 `SqliteError`) to our codes. */
+/** Maps a SQLite error (better-sqlite3 `SqliteError`) to our codes. @internal */
 export function fromSqliteError(err: unknown, context: string): BrandOrchestratorError {
   const e = toError(err);
   const sqliteCode = (e as { code?: unknown }).code;
@@ -103,20 +124,21 @@ export function fromSqliteError(err: unknown, context: string): BrandOrchestrato
   return new StoreError('ERR_DB', `${context}: ${e.message}`, { cause: e });
 }
 
-/** What crosses the thread boundary: plain data, rebuilt by {@link reviveError}. */
+/** What crosses the thread boundary: plain data, rebuilt by {@link reviveError}. @internal */
 export interface SerializedError {
   code: string;
   message: string;
   name?: string;
 }
 
+/** @internal */
 export function serializeError(err: unknown): SerializedError {
   const e = toError(err);
   const code = (e as { code?: unknown }).code;
   return { code: typeof code === 'string' ? code : 'ERR_INTERNAL', message: e.message, name: e.name };
 }
 
-/** Rebuilds a typed error on the main side from its serialized form. */
+/** Rebuilds a typed error on the main side from its serialized form. @internal */
 export function reviveError(s: SerializedError): BrandOrchestratorError {
   switch (s.code) {
     case 'ERR_DB_BUSY': return new BusyError(s.message);

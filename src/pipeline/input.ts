@@ -4,6 +4,7 @@ import { createGunzip } from 'node:zlib';
 import { InputError, InvalidOptionError, toError } from '../errors';
 import type { ChunkMeta } from '../store/types';
 import { Chunker } from './chunker';
+import { asByteSource, itemBytes } from './input-forms';
 import type { PipelineInput } from './types';
 
 export interface OpenedInput {
@@ -28,7 +29,8 @@ export interface OpenedInput {
  * Turns any accepted input into a stream of raw bytes. File problems
  * (missing, unreadable, a directory) are reported here, before a run starts.
  */
-export function openInput(input: PipelineInput): OpenedInput {
+export function openInput(given: PipelineInput): OpenedInput {
+  const input = asByteSource(given);
   if (typeof input === 'string') return openFile(input);
   if (isReadable(input)) {
     const src = new Source(() => input);
@@ -38,7 +40,7 @@ export function openInput(input: PipelineInput): OpenedInput {
     const bytes = iterableBytes(input);
     return { bytes, totalBytes: undefined, close: () => { bytes.return(undefined).catch(() => undefined); } };
   }
-  throw new InvalidOptionError('Expected `input` to be a file path, a Readable or an iterable of lines, bytes or objects');
+  throw new InvalidOptionError('Expected `input` to be a file path or file: URL, bytes, a Readable or an iterable of lines, bytes or objects');
 }
 
 function openFile(path: string): OpenedInput {
@@ -159,16 +161,8 @@ async function* readableBytes(source: Source, what: string): AsyncGenerator<Uint
   }
 }
 
-const NL = Buffer.from('\n');
-
-/** Strings are lines, objects are items (one JSON line each), bytes pass through. */
 async function* iterableBytes(items: AsyncIterable<unknown> | Iterable<unknown>): AsyncGenerator<Uint8Array> {
-  for await (const item of items) {
-    if (item instanceof Uint8Array) yield item;
-    else if (typeof item === 'string') yield Buffer.concat([Buffer.from(item), NL]);
-    else if (item !== null && typeof item === 'object') yield Buffer.from(`${JSON.stringify(item)}\n`);
-    else throw new InputError('ERR_INPUT', `Expected the input iterable to yield strings, bytes or objects, got ${item === null ? 'null' : typeof item}`);
-  }
+  for await (const item of items) yield itemBytes(item, 'input iterable');
 }
 
 function isReadable(v: unknown): v is NodeJS.ReadableStream {

@@ -24,7 +24,7 @@ export async function waitForLock<T>(fn: () => T, maxWaitMs: number, context: st
   const start = performance.now();
   let delay = 10;
   for (;;) {
-    if (signal?.aborted === true) throw new CancelledError(`${context}: cancelled while waiting for the database lock`);
+    if (signal?.aborted === true) throw new CancelledError(`${context}: cancelled while waiting for the database lock`, { cause: signal.reason });
     try {
       return fn();
     } catch (err) {

@@ -4,6 +4,7 @@ import { InvalidOptionError } from '../errors';
 import type { Synchronous } from '../store/types';
 import type { RunPipelineOptions } from './types';
 
+/** @internal */
 export type ResolvedPipelineOptions = Readonly<
   Required<Omit<RunPipelineOptions, 'runId' | 'resume' | 'signal' | 'onProgress' | 'workerResourceLimits' | 'maxRejects'>>
   & Pick<RunPipelineOptions, 'runId' | 'resume' | 'signal' | 'onProgress' | 'workerResourceLimits'>
@@ -38,7 +39,7 @@ const KEYS = new Set<string>([
   'onProgress', 'progressIntervalMs', 'workerResourceLimits',
 ]);
 
-/** Applies defaults, validates, cross-checks; the result is frozen. */
+/** Applies defaults, validates, cross-checks; the result is frozen. @internal */
 export function resolvePipelineOptions(o: RunPipelineOptions): ResolvedPipelineOptions {
   if (o === null || typeof o !== 'object') throw new InvalidOptionError(`Expected an options object, got ${describe(o)}`);
   for (const key of Object.keys(o)) {

@@ -8,6 +8,7 @@ import type { ChunkReply, ChunkTask, WorkerInit } from '../protocol/messages';
 import { StateStore } from '../store';
 import type { ChunkCheckpoint, RunStatus } from '../store/types';
 import { BufferPool } from './buffers';
+import { cancelledBy, throwIfAborted } from './cancel';
 import { Chunker, type Chunk } from './chunker';
 import { openInput, type OpenedInput } from './input';
 import { MAIN_BUSY_TIMEOUT_MS, waitForLock } from './lock-wait';
@@ -23,8 +24,8 @@ export type PipelineFailure = BrandOrchestratorError & { summary?: RunSummary };
 /**
  * Ingests an NDJSON feed with a pool of worker threads, one SQLite
  * transaction per chunk of lines. Resolves with the run's summary when it
- * completes or is cancelled through `signal`; rejects (with `summary`
- * attached) when it fails.
+ * completes; rejects (with `summary` attached) when it fails, and with a
+ * `CancelledError` (named `AbortError`, with `summary`) when `signal` stops it.
  *
  * @example
  * const summary = await runPipeline({ input: 'feed.ndjson', dbPath: './data/bo.sqlite', workers: 2 });
@@ -36,10 +37,12 @@ export function runPipeline(options: RunPipelineOptions): Promise<RunSummary> {
 
 /**
  * {@link runPipeline} with the pool loading `workerFile` (tests pass a fixture
- * worker that injects faults). Internal: not exported from the package root.
+ * worker that injects faults). Not exported from the package root.
+ * @internal
  */
 export async function ingestWith(options: RunPipelineOptions, workerFilename: string): Promise<RunSummary> {
   const opts = resolvePipelineOptions(options);
+  throwIfAborted(opts.signal);
   const input = openInput(opts.input);
   // The scheduler's connection never blocks the main thread for long: lock
   // waits happen in waitForLock's asynchronous loop, where a signal is seen.
@@ -286,6 +289,7 @@ class Scheduler {
 
   async #finish(runId: string): Promise<RunSummary> {
     const status: RunStatus = this.#failure ? 'failed' : this.#cancelled && !this.#allDispatched ? 'cancelled' : 'completed';
+    if (status === 'cancelled') this.#failure = cancelledBy(this.#opts.signal); // rejects like a failure, noted on the run
     try {
       return await this.#finishRun(runId, status);
     } catch (err) {

@@ -3,13 +3,17 @@ import type { AppConfig } from '../config';
 import type { LineCounts, RunStatus, Synchronous } from '../store/types';
 
 /**
- * What to ingest: a file path (gzip detected by its magic bytes), a Node
- * Readable (e.g. `process.stdin`), or an (async) iterable of raw byte chunks
+ * What to ingest: a file path or `file:` URL (gzip detected by its magic
+ * bytes), the whole feed's bytes (`Uint8Array` / `Buffer`), a Node Readable
+ * of bytes (e.g. `process.stdin`), or an (async) iterable of raw byte chunks
  * (`Uint8Array`), of lines (`string`), or of item objects (serialised with
- * `JSON.stringify`, one per line).
+ * `JSON.stringify`, one per line). An object-mode Readable
+ * (`Readable.from([...])`) is read like such an iterable.
  */
 export type PipelineInput =
   | string
+  | URL
+  | Uint8Array
   | NodeJS.ReadableStream
   | AsyncIterable<Uint8Array | string | object>
   | Iterable<Uint8Array | string | object>;
@@ -72,7 +76,13 @@ export interface RunPipelineOptions {
   maxBusyWaitMs?: number;
   /** Attempts per chunk when a worker throws or dies. @defaultValue 3 */
   maxAttempts?: number;
-  /** Stops dispatching; in-flight chunks finish; resolves with status `cancelled`. */
+  /**
+   * Stops reading and dispatching; chunks already with a worker commit; the run
+   * is recorded `cancelled` (with `signal.reason` in its notes) and the call
+   * rejects with a `CancelledError` (`name` `'AbortError'`, code
+   * `ERR_CANCELLED`) carrying the summary. A signal aborted before the call
+   * rejects at once, without starting a run.
+   */
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
   /** @defaultValue 500 */

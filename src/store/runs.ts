@@ -2,14 +2,7 @@ import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { InvalidOptionError, StoreError } from '../errors';
-import { RUN_STATUSES, type LineCounts, type RunRecord, type RunStatus } from './types';
-
-export interface StartRunInput {
-  /** Generated (a UUID) when absent. */
-  runId?: string;
-  runType: string;
-  settings?: Record<string, unknown>;
-}
+import { RUN_STATUSES, type LineCounts, type RunRecord, type RunStatus, type StartRunInput } from './types';
 
 interface RunRow {
   run_id: string; run_type: string; started_at: string; finished_at: string | null; status: RunStatus;

@@ -4,10 +4,10 @@ import { StoreError, fromSqliteError } from '../errors';
 import { ChunksRepo } from './chunks';
 import { openDatabase, resolveStoreOptions } from './connection';
 import { ItemsRepo } from './items';
-import { RunsRepo, unknownRun, type StartRunInput } from './runs';
+import { RunsRepo, unknownRun } from './runs';
 import { TelemetryRepo } from './telemetry';
 import type {
-  ChunkCheckpoint, IntelItem, LineCounts, RejectRecord, RunRecord, RunStatus, StoreOptions, UpsertCounts,
+  ChunkCheckpoint, IntelItem, LineCounts, RejectRecord, RunRecord, RunStatus, StartRunInput, StoreOptions, UpsertCounts,
 } from './types';
 
 interface Repos {

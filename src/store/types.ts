@@ -1,6 +1,7 @@
 import type { Decision } from '../domain/types';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+/** @internal */
 export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed', 'cancelled'];
 
 export type Synchronous = 'NORMAL' | 'FULL';
@@ -36,6 +37,14 @@ export interface RunRecord extends LineCounts {
   heartbeatAt: string | null;
   ownerPid: number | null;
   ownerHost: string | null;
+}
+
+/** What `StateStore#startRun` takes. */
+export interface StartRunInput {
+  /** Generated (a UUID) when absent. */
+  runId?: string;
+  runType: string;
+  settings?: Record<string, unknown>;
 }
 
 export interface UpsertCounts {

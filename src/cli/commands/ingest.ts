@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createWriteStream, openSync, statSync } from 'node:fs';
 import { once } from 'node:events';
+import { CancelledError } from '../../errors';
 import { runPipeline, type PipelineFailure } from '../../pipeline';
 import type { RunSummary } from '../../pipeline/types';
 import { StateStore } from '../../store';
@@ -46,7 +47,7 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => {
     if (++signals > 1) process.exit(EXIT.INTERRUPTED); // every chunk is one transaction: nothing half-written
     if (!opts.json) process.stderr.write(`\n${sig}: finishing in-flight chunks, then stopping (again to exit at once)\n`);
-    ac.abort();
+    ac.abort(sig); // recorded in the run's notes
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -62,9 +63,13 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
     });
   } catch (err) {
     const f = err as PipelineFailure;
-    if (f.summary === undefined) throw err; // setup error: no run was started
-    failure = f;
+    if (f.summary === undefined) { // no run was started
+      if (err instanceof CancelledError) throw new CliError(`${err.code}: ${err.message}`, EXIT.INTERRUPTED);
+      throw err;
+    }
     summary = f.summary;
+    // A cancelled run is not a failure: its summary and the resume hint, exit 130.
+    if (!(err instanceof CancelledError)) failure = f;
   } finally {
     progress.stop();
     process.off('SIGINT', onSignal);
