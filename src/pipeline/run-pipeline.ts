@@ -13,6 +13,7 @@ import { prepareRun, type PreparedRun } from './prepare-run';
 import { resolvePipelineOptions, type ResolvedPipelineOptions } from './options';
 import { createPool } from './pool';
 import { TURN_SLOTS, type ChunkReply, type ChunkTask, type WorkerInit } from './protocol';
+import { rejectRatioFailure } from './reject-ratio';
 import { RunStats } from './stats';
 import { CommitTurns } from './turns';
 import type { RunPipelineOptions, RunSummary } from './types';
@@ -266,6 +267,7 @@ class Scheduler {
   }
 
   #finish(runId: string): RunSummary {
+    if (!this.#cancelled || this.#allDispatched) this.#failure ??= rejectRatioFailure(this.#stats, this.#opts.maxRejectRatio);
     const status: RunStatus = this.#failure ? 'failed' : this.#cancelled && !this.#allDispatched ? 'cancelled' : 'completed';
     try {
       return withDbErrors(() => this.#finishRun(runId, status), `Finishing run ${runId}`);

@@ -53,6 +53,14 @@ export interface RunPipelineOptions {
   synchronous?: Synchronous;
   /** Fail the run once more than this many lines were rejected. @defaultValue unlimited */
   maxRejects?: number;
+  /**
+   * Fail the run (`ERR_TOO_MANY_REJECTS`) when more than this share (0 to 1)
+   * of its non-blank lines were rejected: a feed in the wrong format must not
+   * look like a good night. Checked once every line is committed (the valid
+   * lines are kept); a resume counts the whole run. `'none'` disables it.
+   * @defaultValue 0.5
+   */
+  maxRejectRatio?: number | 'none';
   /** @defaultValue 1048576 (1 MiB) */
   maxLineBytes?: number;
   /**
