@@ -4,10 +4,10 @@ import type { LineCounts, RunStatus, Synchronous } from '../store/types';
 import type { FaultInjection } from './protocol';
 
 /**
- * What to ingest: a file path (gzip detected by its magic bytes), a Node
- * Readable (e.g. `process.stdin`), or an (async) iterable of raw byte chunks
- * (`Uint8Array`), of lines (`string`), or of item objects (serialised with
- * `JSON.stringify`, one per line).
+ * What to ingest: a file path, a Node Readable (e.g. `process.stdin`), or an
+ * (async) iterable of raw byte chunks (`Uint8Array`), of lines (`string`), or
+ * of item objects (serialised with `JSON.stringify`, one per line). Bytes
+ * that start with the gzip magic are decompressed, whatever their source.
  */
 export type PipelineInput =
   | string
