@@ -39,7 +39,7 @@ export interface RunPipelineOptions {
   runType?: string;
   /** Resume this run: skip its committed chunks, process the rest, finish it. */
   resume?: string;
-  /** Worker threads, 1 to 64. @defaultValue `os.availableParallelism()` */
+  /** Worker threads, 1 to 64. @defaultValue `os.availableParallelism()`, at most 4 */
   workers?: number;
   /** Lines per chunk (one transaction each). @defaultValue 10000 */
   chunkSize?: number;
