@@ -1,4 +1,5 @@
 import { StateStore } from '../src/store';
+import type { Reject } from '../src/domain/types';
 import type { BrandOrchestratorError } from '../src/errors';
 import { tempDir } from './helpers/tmp';
 
@@ -44,7 +45,7 @@ describe('StateStore#rejectCounts() / #rejectExamples()', () => {
     using store = StateStore.open(t.db);
     const run = store.startRun({ runType: 'batch' });
     const other = store.startRun({ runType: 'batch' });
-    const rejects = [5, 1, 9, 3].map((lineNo) => ({ lineNo, code: 'invalid_json', reason: `bad ${lineNo}`, excerpt: '{' }));
+    const rejects: Reject[] = [5, 1, 9, 3].map((lineNo) => ({ lineNo, code: 'invalid_json', reason: `bad ${lineNo}`, excerpt: '{' }));
     rejects.push({ lineNo: 7, code: 'missing_field', reason: 'no title', excerpt: '{}' });
     const meta = { chunkIndex: 0, firstLineNo: 1, lineCount: 9, byteStart: 0, byteEnd: 90, checksum: 'c' };
     store.commitChunk(run.runId, { meta, rows: [], blankLines: 4, rejects });

@@ -101,7 +101,7 @@ export function fromSqliteError(err: unknown, context: string): BrandOrchestrato
       return new StoreError('ERR_DB_FULL', `${context}: the database or disk is full (${sqliteCode})`, { cause: e });
     }
     if (sqliteCode.startsWith('SQLITE_CORRUPT')) {
-      return new StoreError('ERR_DB_CORRUPT', `${context}: ${e.message} (${sqliteCode}); \`verify\` reports what is damaged`, { cause: e });
+      return new StoreError('ERR_DB_CORRUPT', `${context}: ${e.message} (${sqliteCode})`, { cause: e });
     }
     if (sqliteCode.startsWith('SQLITE_')) {
       return new StoreError('ERR_DB', `${context}: ${e.message} (${sqliteCode})`, { cause: e });

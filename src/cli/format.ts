@@ -67,7 +67,8 @@ function cellText(c: Cell): string {
   return c === null ? '-' : escapeControl(String(c));
 }
 
-function* mapIterable<T, U>(it: Iterable<T>, fn: (v: T) => U): Generator<U> {
+/** Lazily applies `fn` to each value of `it`. */
+export function* mapIterable<T, U>(it: Iterable<T>, fn: (v: T) => U): Generator<U> {
   for (const v of it) yield fn(v);
 }
 
