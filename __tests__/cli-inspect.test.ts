@@ -199,7 +199,7 @@ describe('brand-orchestrator verify', () => {
     expect(cli(['ingest', feed, '--db', t.db, '--run-id', 'failing', '--chunk-size', '100', '--max-rejects', '5', '--quiet']).status).toBe(1);
     const failed = cli(['verify', '--db', t.db]);
     expect(failed.status).toBe(1);
-    expect(failed.stdout).toMatch(/^warning: the latest run failing failed after committing 100 lines in 1 chunks \(ERR_TOO_MANY_REJECTS: .*\); fix the cause, then resume it: .* ingest .*f\.ndjson --db .* --resume failing$/m);
+    expect(failed.stdout).toMatch(/^warning: the latest run failing failed after committing 100 lines in 1 chunk \(ERR_TOO_MANY_REJECTS: .*\); fix the cause, then resume it: .* ingest .*f\.ndjson --db .* --resume failing$/m);
   });
 
   it('reports a malformed database as a problem with exit 1, and every other command gives a one-line ERR_DB_CORRUPT', () => {

@@ -5,7 +5,7 @@ import { StateStore } from '../../store';
 import { isStale } from '../../store/runs';
 import type { RunRecord } from '../../store/types';
 import { EXIT } from '../exit-codes';
-import { escapeControl, fmtInt } from '../format';
+import { escapeControl, fmtInt, plural } from '../format';
 import { rejectsHint, resumeHint } from '../hints';
 import { resolveDb, writeJson, type GlobalOpts } from '../shared';
 
@@ -82,7 +82,7 @@ function latestRunWarnings(store: StateStore, run: RunRecord): string[] {
   const id = run.runId;
   const input = typeof run.settings.input === 'string' ? run.settings.input : undefined;
   const committed = store.chunkTotals(id);
-  const progress = `after committing ${fmtInt(committed.linesRead)} lines in ${fmtInt(committed.chunks)} chunks`;
+  const progress = `after committing ${plural(committed.linesRead, 'line')} in ${plural(committed.chunks, 'chunk')}`;
   const warnings: string[] = [];
   if (isStale(run)) warnings.push(`the latest run ${id} is stale: its process stopped ${progress}; resume it: ${resumeHint(store.path, id, input)}`);
   else if (run.status === 'failed') warnings.push(`the latest run ${id} failed ${progress} (${run.notes ?? 'no cause recorded'}); fix the cause, then resume it: ${resumeHint(store.path, id, input)}`);
