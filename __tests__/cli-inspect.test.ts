@@ -217,6 +217,17 @@ describe('brand-orchestrator verify', () => {
       expect(r.stderr).toMatch(/^brand-orchestrator: ERR_DB_CORRUPT: \w+ failed: database disk image is malformed \(SQLITE_CORRUPT\); `verify` reports what is damaged\n$/);
     }
   });
+
+  it('reports a database whose header was overwritten as a problem (exit 1), not as a setup error', () => {
+    ingest('r', mixedFeed(10).lines);
+    const fd = openSync(t.db, 'r+');
+    writeSync(fd, Buffer.alloc(100, 0x5a), 0, 100, 0);
+    closeSync(fd);
+    const v = cli(['verify', '--db', t.db]);
+    expect(v.status).toBe(1);
+    expect(v.stdout).toMatch(/^problem: Cannot .* database .*: file is not a database \(SQLITE_NOTADB\)\n$/);
+    expect(cli(['runs', '--db', t.db]).stderr).toMatch(/^brand-orchestrator: ERR_DB: .*\(SQLITE_NOTADB\)\n$/);
+  });
 });
 
 /** Waits until run `runId` has committed `n` chunks. */

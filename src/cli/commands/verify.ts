@@ -38,7 +38,7 @@ function verifyDatabase(dbPath: string): Findings {
   try {
     store = StateStore.open(dbPath, { readonly: true });
   } catch (err) {
-    if (err instanceof BrandOrchestratorError && err.code === 'ERR_DB_CORRUPT') return { problems: [err.message], warnings: [] };
+    if (isDamage(err)) return { problems: [(err as Error).message], warnings: [] };
     throw err;
   }
   try {
@@ -46,6 +46,13 @@ function verifyDatabase(dbPath: string): Findings {
   } finally {
     store.close();
   }
+}
+
+/** Damage, as opposed to a missing file or a too new schema: a malformed page, or a first page that is no longer a database header. */
+function isDamage(err: unknown): boolean {
+  if (!(err instanceof BrandOrchestratorError)) return false;
+  const cause = (err.cause as { code?: unknown } | undefined)?.code;
+  return err.code === 'ERR_DB_CORRUPT' || cause === 'SQLITE_NOTADB';
 }
 
 /** Every problem found (damage, counts that do not reconcile) and warning (the latest run went badly); empty when healthy. */
