@@ -1,6 +1,15 @@
+import { toError } from '../errors';
 import type { RunSummary } from '../pipeline/types';
+import { StateStore } from '../store';
 import { fmtDuration, fmtInt, plural } from './format';
 import { rejectsHint, resumeHint } from './hints';
+import type { Logger } from './logger';
+import { writeFileAtomic } from './report-files';
+
+export interface ReportError { code: string; message: string }
+
+/** What `--summary-file` and `--metrics-file` hold when the run could not start. */
+export interface SetupFailureReport { error: ReportError; finishedAt: string; dbPath: string; input: string | null }
 
 /** What `ingest --json` prints and `--summary-file` holds: the run's summary, where it ran, and why it failed. */
 export interface RunReport extends RunSummary {
@@ -11,13 +20,54 @@ export interface RunReport extends RunSummary {
   /** Rejected lines per code (empty when none were). */
   rejectsByCode: Record<string, number>;
   finishedAt: string;
-  error?: { code: string; message: string };
+  error?: ReportError;
 }
 
+/** The report of a run that started; the rejects are counted per code from the database. */
 export function buildReport(
-  s: RunSummary, where: { dbPath: string; input: string | null }, rejectsByCode: Record<string, number>, error?: { code: string; message: string },
+  s: RunSummary, where: { dbPath: string; input: string | null }, log: Logger, error?: ReportError,
 ): RunReport {
-  return { ...s, ...where, rejectsByCode, finishedAt: new Date().toISOString(), ...(error === undefined ? {} : { error }) };
+  return { ...s, ...where, rejectsByCode: rejectsByCode(where.dbPath, s, log), finishedAt: new Date().toISOString(), ...(error === undefined ? {} : { error }) };
+}
+
+/** A failed count must not hide the run's outcome: the report is made without it. */
+function rejectsByCode(dbPath: string, s: RunSummary, log: Logger): Record<string, number> {
+  if (s.rejected === 0) return {};
+  try {
+    using store = StateStore.open(dbPath, { readonly: true });
+    return Object.fromEntries(store.rejectCounts(s.runId).map((c) => [c.code, c.count]));
+  } catch (err) {
+    log.warn(`the rejects could not be counted per code: ${toError(err).message}`);
+    return {};
+  }
+}
+
+export function reportError(err: unknown): ReportError {
+  const e = toError(err);
+  const code = (e as { code?: unknown }).code;
+  return { code: typeof code === 'string' ? code : 'ERR_INTERNAL', message: e.message };
+}
+
+/** The summary as log lines: info when the run completed, warn when cancelled, error when it failed; the first carries the report. */
+export function logSummary(log: Logger, report: RunReport): void {
+  const level = report.status === 'completed' ? 'info' : report.status === 'cancelled' ? 'warn' : 'error';
+  summaryLines(report).forEach((line, i) => {
+    if (i === 0) log[level]({ summary: report }, line);
+    else log[level](line);
+  });
+}
+
+/** Writes the report to `--summary-file` (JSON) and `--metrics-file` (OpenMetrics); a failed write is logged, not fatal. */
+export function writeReportFiles(files: { summary?: string; metrics?: string }, report: RunReport | SetupFailureReport, log: Logger): void {
+  const outputs: [string | undefined, () => string][] = [[files.summary, () => `${JSON.stringify(report, null, 2)}\n`], [files.metrics, () => metricsText(report)]];
+  for (const [path, text] of outputs) {
+    if (path === undefined) continue;
+    try {
+      writeFileAtomic(path, text());
+    } catch (err) {
+      log.error(`could not write ${path}: ${toError(err).message}`);
+    }
+  }
 }
 
 /**
@@ -48,7 +98,7 @@ export function summaryLines(r: RunReport): string[] {
  * (Prometheus text format; `# EOF` is a comment to it). Gauges of the last
  * run only: no run id label, so a nightly job adds no series.
  */
-export function metricsText(r: RunReport | { error: { code: string; message: string }; finishedAt: string }): string {
+export function metricsText(r: RunReport | SetupFailureReport): string {
   const out: string[] = [];
   const gauge = (name: string, help: string, samples: [labels: string, value: number][]) => {
     out.push(`# TYPE brand_orchestrator_${name} gauge`, `# HELP brand_orchestrator_${name} ${help}`);

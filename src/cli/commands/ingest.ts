@@ -4,25 +4,21 @@ import { createWriteStream, existsSync, openSync } from 'node:fs';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config';
-import { toError } from '../../errors';
 import { runPipeline, type PipelineFailure } from '../../pipeline';
-import type { RunSummary } from '../../pipeline/types';
 import { StateStore } from '../../store';
 import { CliError, EXIT, signalExitCode } from '../exit-codes';
 import { atLeast, createLogger, type Logger } from '../logger';
 import { createProgress } from '../progress';
-import { checkWritable, writeFileAtomic } from '../report-files';
-import { buildReport, metricsText, summaryLines, type RunReport } from '../run-report';
+import { checkWritable } from '../report-files';
+import { buildReport, logSummary, reportError, writeReportFiles } from '../run-report';
 import { intArg, isDefaultDb, ratioOrNoneArg, resolveDb, type GlobalOpts } from '../shared';
+import { withStopSignals } from '../signals';
 
 interface IngestOpts extends GlobalOpts {
   runId?: string; runType: string; workers?: number; chunkSize?: number; maxRejects?: number; maxRejectRatio?: number | 'none';
   rejects?: string; synchronous: 'normal' | 'full'; json?: boolean; quiet?: boolean; resume?: string; parseAll?: boolean;
   summaryFile?: string; metricsFile?: string;
 }
-
-/** Where the report goes besides the log: absolute paths, checked before the run. */
-interface ReportFiles { summary?: string; metrics?: string }
 
 export function registerIngest(program: Command): void {
   program.command('ingest')
@@ -50,67 +46,29 @@ export function registerIngest(program: Command): void {
 }
 
 async function ingest(file: string, opts: IngestOpts): Promise<number> {
-  const config = loadConfig(); // an invalid BRAND_ORCH_LOG_LEVEL stops here, before anything is written
-  const dbPath = resolveDb(opts);
-  const input = file === '-' ? null : resolve(file);
-  const files: ReportFiles = {
-    summary: opts.summaryFile === undefined ? undefined : checkWritable('--summary-file', opts.summaryFile),
-    metrics: opts.metricsFile === undefined ? undefined : checkWritable('--metrics-file', opts.metricsFile),
-  };
-  const runId = opts.resume === undefined ? opts.runId ?? randomUUID() : resumedRunId(dbPath, opts.resume);
-  const tty = process.stderr.isTTY === true;
-  const log = createLogger({ level: opts.quiet || opts.json ? atLeast(config.logLevel, 'WARNING') : config.logLevel, runId, pretty: tty });
+  const job = prepare(file, opts);
+  const { dbPath, input, log } = job;
   // Found out now, not after an hour of ingesting.
   const rejectsFd = opts.rejects === undefined ? undefined : openForWriting(opts.rejects);
-  const fresh = !existsSync(dbPath);
-  log.debug({ options: opts }, 'options as given (the rest are defaults)');
-  // Said once the run has started (its first chunk committed), so a setup error stays the only line.
-  let announced = false;
-  const announce = () => {
-    announced = true;
-    if (fresh && isDefaultDb(opts)) log.warn({ dbPath }, `no --db or BRAND_ORCH_DB_PATH: created a new database at the default path ${dbPath}`);
-    log.info({ dbPath, input, resume: opts.resume !== undefined }, `${opts.resume === undefined ? 'ingesting' : 'resuming'} ${input ?? 'stdin'} into ${dbPath}${fresh ? ' (a new database)' : ''}`);
-  };
-
-  const ac = new AbortController();
-  let signal: 'SIGINT' | 'SIGTERM' | undefined;
-  const mode = opts.quiet || opts.json || !log.isLevelEnabled('info') ? 'none' : tty ? 'tty' : 'log';
-  const progress = createProgress(mode, log);
-  const onSignal = (sig: 'SIGINT' | 'SIGTERM') => {
-    if (signal !== undefined) process.exit(signalExitCode(sig)); // every chunk is one transaction: nothing half-written
-    signal = sig;
-    progress.stop(); // before the notice, so no redraw of the bar covers it
-    log.warn(`${sig}: finishing in-flight chunks, then stopping (${sig} again to exit at once)`);
-    ac.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  let summary: RunSummary;
-  let failure: PipelineFailure | undefined;
-  try {
-    summary = await runPipeline({
-      input: input ?? process.stdin, dbPath, runType: opts.runType, ...(opts.resume === undefined ? { runId } : { resume: runId }),
-      workers: opts.workers, chunkSize: opts.chunkSize, maxRejects: opts.maxRejects, maxRejectRatio: opts.maxRejectRatio,
-      synchronous: opts.synchronous === 'full' ? 'FULL' : 'NORMAL', parseAll: opts.parseAll === true,
-      signal: ac.signal, onProgress: (e) => { if (!announced) announce(); progress.update(e); }, progressIntervalMs: mode === 'tty' ? 200 : log.isLevelEnabled('debug') ? 0 : 1000,
-    });
-  } catch (err) {
-    const f = err as PipelineFailure;
-    if (f.summary === undefined) { // setup error: no run was started
-      writeReportFiles(files, { error: errorOf(err), finishedAt: new Date().toISOString(), dbPath, input }, log);
-      throw err;
-    }
-    failure = f;
-    summary = f.summary;
-  } finally {
-    progress.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+  const progress = createProgress(job.progressMode, log);
+  const announce = announcer(job, opts);
+  const { outcome, signal } = await withStopSignals(log, progress, (abort) => runPipeline({
+    input: input ?? process.stdin, dbPath, runType: opts.runType, ...(opts.resume === undefined ? { runId: job.runId } : { resume: job.runId }),
+    workers: opts.workers, chunkSize: opts.chunkSize, maxRejects: opts.maxRejects, maxRejectRatio: opts.maxRejectRatio,
+    synchronous: opts.synchronous === 'full' ? 'FULL' : 'NORMAL', parseAll: opts.parseAll === true, signal: abort,
+    onProgress: (e) => { announce(); progress.update(e); },
+    progressIntervalMs: job.progressMode === 'tty' ? 200 : log.isLevelEnabled('debug') ? 0 : 1000,
+  }));
+  const failure = outcome.status === 'rejected' ? outcome.reason as PipelineFailure : undefined;
+  const summary = outcome.status === 'fulfilled' ? outcome.value : failure?.summary;
+  if (summary === undefined) { // setup error: no run was started
+    writeReportFiles(job.files, { error: reportError(failure), finishedAt: new Date().toISOString(), dbPath, input }, log);
+    throw failure;
   }
-  const report = buildReport(summary, { dbPath, input }, rejectsByCode(dbPath, summary, log), failure && errorOf(failure));
+  const report = buildReport(summary, { dbPath, input }, log, failure && reportError(failure));
   if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   logSummary(log, report);
-  writeReportFiles(files, report, log);
+  writeReportFiles(job.files, report, log);
   if (rejectsFd !== undefined) {
     try {
       await writeRejects(dbPath, summary.runId, rejectsFd);
@@ -122,48 +80,54 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
   return summary.status === 'cancelled' ? signalExitCode(signal ?? 'SIGINT') : EXIT.OK;
 }
 
+interface Job {
+  dbPath: string;
+  /** Absolute; null for stdin. */
+  input: string | null;
+  runId: string;
+  log: Logger;
+  files: { summary?: string; metrics?: string };
+  progressMode: 'tty' | 'log' | 'none';
+  /** The database did not exist before this run. */
+  fresh: boolean;
+}
+
+/** Everything resolved and checked before the run starts (a bad value fails here, with exit 2). */
+function prepare(file: string, opts: IngestOpts): Job {
+  const config = loadConfig(); // an invalid BRAND_ORCH_LOG_LEVEL stops here, before anything is written
+  const dbPath = resolveDb(opts);
+  const files = {
+    summary: opts.summaryFile === undefined ? undefined : checkWritable('--summary-file', opts.summaryFile),
+    metrics: opts.metricsFile === undefined ? undefined : checkWritable('--metrics-file', opts.metricsFile),
+  };
+  const runId = opts.resume === undefined ? opts.runId ?? randomUUID() : resumedRunId(dbPath, opts.resume);
+  const tty = process.stderr.isTTY === true;
+  const log = createLogger({ level: opts.quiet || opts.json ? atLeast(config.logLevel, 'WARNING') : config.logLevel, runId, pretty: tty });
+  log.debug({ options: opts }, 'options as given (the rest are defaults)');
+  const progressMode = opts.quiet || opts.json || !log.isLevelEnabled('info') ? 'none' : tty ? 'tty' : 'log';
+  return { dbPath, input: file === '-' ? null : resolve(file), runId, log, files, progressMode, fresh: !existsSync(dbPath) };
+}
+
+/**
+ * Says what is ingested where, once, when the run has started (its first
+ * progress event), so a setup error stays the only line on stderr.
+ */
+function announcer(job: Job, opts: IngestOpts): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    const { log, dbPath, input, fresh } = job;
+    if (fresh && isDefaultDb(opts)) log.warn({ dbPath }, `no --db or BRAND_ORCH_DB_PATH: created a new database at the default path ${dbPath}`);
+    log.info({ dbPath, input, resume: opts.resume !== undefined },
+      `${opts.resume === undefined ? 'ingesting' : 'resuming'} ${input ?? 'stdin'} into ${dbPath}${fresh ? ' (a new database)' : ''}`);
+  };
+}
+
 /** The full id of the run `--resume` names (an id, `latest`, or a unique prefix). */
 function resumedRunId(dbPath: string, ref: string): string {
   using store = StateStore.open(dbPath, { readonly: true });
   return store.resolveRun(ref).runId;
-}
-
-function errorOf(err: unknown): { code: string; message: string } {
-  const e = toError(err);
-  const code = (e as { code?: unknown }).code;
-  return { code: typeof code === 'string' ? code : 'ERR_INTERNAL', message: e.message };
-}
-
-/** A failed count must not hide the run's outcome: the summary is printed without it. */
-function rejectsByCode(dbPath: string, s: RunSummary, log: Logger): Record<string, number> {
-  if (s.rejected === 0) return {};
-  try {
-    using store = StateStore.open(dbPath, { readonly: true });
-    return Object.fromEntries(store.rejectCounts(s.runId).map((c) => [c.code, c.count]));
-  } catch (err) {
-    log.warn(`the rejects could not be counted per code: ${toError(err).message}`);
-    return {};
-  }
-}
-
-/** The summary as log lines: info when the run completed, warn when cancelled, error when it failed; the first carries the report. */
-function logSummary(log: Logger, report: RunReport): void {
-  const level = report.status === 'completed' ? 'info' : report.status === 'cancelled' ? 'warn' : 'error';
-  summaryLines(report).forEach((line, i) => {
-    if (i === 0) log[level]({ summary: report }, line);
-    else log[level](line);
-  });
-}
-
-function writeReportFiles(files: ReportFiles, report: RunReport | { error: { code: string; message: string }; finishedAt: string; dbPath: string; input: string | null }, log: Logger): void {
-  for (const [path, text] of [[files.summary, () => `${JSON.stringify(report, null, 2)}\n`], [files.metrics, () => metricsText(report)]] as const) {
-    if (path === undefined) continue;
-    try {
-      writeFileAtomic(path, text());
-    } catch (err) {
-      log.error(`could not write ${path}: ${toError(err).message}`);
-    }
-  }
 }
 
 function openForWriting(path: string): number {
