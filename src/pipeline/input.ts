@@ -86,27 +86,38 @@ const GZIP_MAGIC = [0x1f, 0x8b] as const;
  * Only raw bytes are looked at: an iterable of lines or objects is text.
  */
 async function* gunzipIfCompressed(bytes: AsyncGenerator<Uint8Array>, what: string): AsyncGenerator<Uint8Array> {
-  const head: Uint8Array[] = [];
-  let headBytes = 0;
   try {
-    // Two bytes decide; a first piece of one byte is copied, since a piece may be reused once the next is read.
-    while (headBytes < GZIP_MAGIC.length) {
-      const next = await bytes.next();
-      if (next.done === true) break;
-      if (next.value.length === 0) continue;
-      head.push(headBytes + next.value.length < GZIP_MAGIC.length ? next.value.slice() : next.value);
-      headBytes += next.value.length;
-    }
+    const head = await readHead(bytes);
     const start = Buffer.concat(head.map((h) => h.subarray(0, GZIP_MAGIC.length)));
-    if (start[0] !== GZIP_MAGIC[0] || start[1] !== GZIP_MAGIC[1]) {
-      yield* head;
-      yield* bytes;
-      return;
-    }
-    yield* gunzipped((async function* () { yield* head; yield* bytes; })(), what);
+    const gzip = start[0] === GZIP_MAGIC[0] && start[1] === GZIP_MAGIC[1];
+    yield* gzip ? gunzipped(chain(head, bytes), what) : chain(head, bytes);
   } finally {
     await bytes.return(undefined);
   }
+}
+
+/**
+ * The first pieces, up to two bytes: enough to decide. A piece shorter than
+ * that is copied, since a piece may be reused once the next one is read. Its
+ * own frame, so no suspended generator keeps a piece alive for the run.
+ */
+async function readHead(bytes: AsyncIterator<Uint8Array>): Promise<Uint8Array[]> {
+  const head: Uint8Array[] = [];
+  let size = 0;
+  while (size < GZIP_MAGIC.length) {
+    const next = await bytes.next();
+    if (next.done === true) break;
+    if (next.value.length === 0) continue;
+    head.push(size + next.value.length < GZIP_MAGIC.length ? next.value.slice() : next.value);
+    size += next.value.length;
+  }
+  return head;
+}
+
+/** `head`'s pieces, each taken out as it is passed on, then the rest of `bytes`. */
+async function* chain(head: Uint8Array[], bytes: AsyncGenerator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for (let piece = head.shift(); piece !== undefined; piece = head.shift()) yield piece;
+  yield* bytes;
 }
 
 async function* gunzipped(compressed: AsyncIterable<Uint8Array>, what: string): AsyncGenerator<Uint8Array> {
