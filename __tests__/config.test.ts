@@ -29,6 +29,15 @@ describe('loadConfig()', () => {
     );
   });
 
+  it('accepts the usual spellings of each log level in any case (warn, Warning, err, crit, fatal)', () => {
+    const level = (v: string) => loadConfig({ BRAND_ORCH_LOG_LEVEL: v }).logLevel;
+    expect(['warn', 'WARN', 'Warning', 'warning'].map(level)).toEqual(['WARNING', 'WARNING', 'WARNING', 'WARNING']);
+    expect(['err', 'Error', 'crit', 'critical', 'FATAL', 'fatal', 'Info', ' debug '].map(level))
+      .toEqual(['ERROR', 'ERROR', 'CRITICAL', 'CRITICAL', 'CRITICAL', 'CRITICAL', 'INFO', 'DEBUG']);
+    expect(loadConfig({}, { logLevel: 'warn' as never }).logLevel).toBe('WARNING');
+    expect(loadConfig({ BRAND_ORCH_LOG_LEVEL: '' }).logLevel).toBe('INFO');
+  });
+
   it('rejects misspelled override keys and non-numeric thresholds', () => {
     expect(() => loadConfig({}, { dbpath: 'x' } as never)).toThrow(/Unknown config override `dbpath`/);
     expect(() => loadConfig({}, { thresholds: { watch: Number.NaN } })).toThrow(/`watch` to be a finite number/);

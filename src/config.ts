@@ -7,6 +7,9 @@ import { InvalidOptionError } from './errors';
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** The other usual spellings (syslog's, pino's, Python's), accepted in any case like the names above. */
+const LEVEL_ALIASES: Readonly<Record<string, LogLevel>> = { WARN: 'WARNING', ERR: 'ERROR', CRIT: 'CRITICAL', FATAL: 'CRITICAL' };
+
 export interface ScoreWeights {
   readonly impact: number;
   readonly timeliness: number;
@@ -119,14 +122,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       throw new InvalidOptionError(`Unknown config override \`${key}\`; expected one of ${[...OVERRIDE_KEYS].join(', ')}`, 'ERR_INVALID_CONFIG');
     }
   }
-  const envLevel = env.BRAND_ORCH_LOG_LEVEL;
-  if (envLevel !== undefined && envLevel !== '') checkLevel(envLevel.toUpperCase(), 'BRAND_ORCH_LOG_LEVEL', envLevel);
-  if (overrides.logLevel !== undefined) checkLevel(overrides.logLevel, '`logLevel`', overrides.logLevel);
+  const envLevel = nonEmpty(env.BRAND_ORCH_LOG_LEVEL?.trim());
+  const logLevel = overrides.logLevel !== undefined
+    ? parseLevel(overrides.logLevel, '`logLevel`')
+    : envLevel !== undefined ? parseLevel(envLevel, 'BRAND_ORCH_LOG_LEVEL') : undefined;
   const d = DEFAULT_CONFIG;
   const config: AppConfig = {
     dbPath: overrides.dbPath ?? nonEmpty(env.BRAND_ORCH_DB_PATH) ?? d.dbPath,
     artifactsDir: overrides.artifactsDir ?? nonEmpty(env.BRAND_ORCH_ARTIFACTS_DIR) ?? d.artifactsDir,
-    logLevel: overrides.logLevel ?? ((nonEmpty(envLevel)?.toUpperCase() as LogLevel | undefined) ?? d.logLevel),
+    logLevel: logLevel ?? d.logLevel,
     brand: { ...d.brand, ...overrides.brand },
     weights: { ...d.weights, ...overrides.weights },
     thresholds: { ...d.thresholds, ...overrides.thresholds },
@@ -178,13 +182,18 @@ export function buildDict(config: AppConfig): ConfigDict {
   });
 }
 
-function checkLevel(level: string, source: string, raw: string): void {
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+/** A level name or alias in any case (`warn`, `Warning`, `FATAL`) as one of {@link LOG_LEVELS}. */
+function parseLevel(raw: unknown, source: string): LogLevel {
+  const name = typeof raw === 'string' ? raw.toUpperCase() : '';
+  const level = (LOG_LEVELS as readonly string[]).includes(name) ? (name as LogLevel) : LEVEL_ALIASES[name];
+  if (level === undefined) {
     throw new InvalidOptionError(
-      `Invalid log level in ${source}: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}`,
+      `Invalid log level in ${source}: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}`
+      + ` (any case; ${Object.keys(LEVEL_ALIASES).join(', ')} are accepted too)`,
       'ERR_INVALID_CONFIG',
     );
   }
+  return level;
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

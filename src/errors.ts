@@ -14,8 +14,10 @@ export type ErrorCode =
   | 'ERR_SCHEMA_TOO_NEW'
   | 'ERR_RUN_NOT_FOUND'
   | 'ERR_RUN_EXISTS'
+  | 'ERR_RUN_AMBIGUOUS'
   | 'ERR_DB_BUSY'
   | 'ERR_DB_FULL'
+  | 'ERR_DB_CORRUPT'
   | 'ERR_DB'
   | 'ERR_INPUT'
   | 'ERR_INPUT_CHANGED'
@@ -97,7 +99,7 @@ export class CancelledError extends BrandOrchestratorError {
 
 const KNOWN_CODES = new Set<string>([
   'ERR_INVALID_OPTION', 'ERR_INVALID_CONFIG', 'ERR_STORE_CLOSED', 'ERR_SCHEMA_TOO_NEW', 'ERR_RUN_NOT_FOUND',
-  'ERR_RUN_EXISTS', 'ERR_DB_BUSY', 'ERR_DB_FULL', 'ERR_DB', 'ERR_INPUT', 'ERR_INPUT_CHANGED',
+  'ERR_RUN_EXISTS', 'ERR_RUN_AMBIGUOUS', 'ERR_DB_BUSY', 'ERR_DB_FULL', 'ERR_DB_CORRUPT', 'ERR_DB', 'ERR_INPUT', 'ERR_INPUT_CHANGED',
   'ERR_TOO_MANY_REJECTS', 'ERR_WORKER', 'ERR_CANCELLED', 'ERR_INTERNAL',
 ]);
 
@@ -118,6 +120,12 @@ export function fromSqliteError(err: unknown, context: string): BrandOrchestrato
     }
     if (sqliteCode === 'SQLITE_FULL') {
       return new StoreError('ERR_DB_FULL', `${context}: the database or disk is full (${sqliteCode})`, { cause: e });
+    }
+    if (sqliteCode.startsWith('SQLITE_CORRUPT')) {
+      return new StoreError('ERR_DB_CORRUPT', `${context}: ${e.message} (${sqliteCode})`, { cause: e });
+    }
+    if (sqliteCode.startsWith('SQLITE_')) {
+      return new StoreError('ERR_DB', `${context}: ${e.message} (${sqliteCode})`, { cause: e });
     }
   }
   if (e instanceof BrandOrchestratorError) return e;

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IntelRow } from '../../src/domain/types';
+import type { IntelRow, Reject } from '../../src/domain/types';
+import { SqliteChunkBackend } from '../../src/store/sqlite-chunk-backend';
+import type { ChunkMeta } from '../../src/store/types';
 
 /** A fresh temp folder per test, removed afterwards by `cleanup()`. */
 export function tempDir(prefix = 'bo-test-'): { dir: string; db: string; cleanup: () => void } {
@@ -18,4 +20,16 @@ export function makeRow(itemId: string, over: Partial<IntelRow> = {}): IntelRow 
     riskFlagsJson: '[]', explainabilityJson: '["because"]', trendScore: 77.3, decision: 'promote',
     decisionReason: 'must-cover: score 77.3 >= 75', createdAt: null, lineHash: null, ...over,
   };
+}
+
+/** Commits one chunk to the database at `dbPath` as a worker does (its own connection). */
+export function commitChunk(
+  dbPath: string, runId: string, chunk: { meta: ChunkMeta; rows: IntelRow[]; blankLines: number; rejects: Reject[] },
+): void {
+  const backend = SqliteChunkBackend.open(dbPath);
+  try {
+    backend.commitChunk({ runId, meta: chunk.meta, entries: chunk.rows, blankLines: chunk.blankLines, rejects: chunk.rejects });
+  } finally {
+    backend.close();
+  }
 }

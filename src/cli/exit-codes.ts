@@ -6,15 +6,24 @@ export const EXIT = Object.freeze({
   FAILED: 1,
   /** Usage or setup error: unknown flag, unreadable input, database cannot be opened or is too new. */
   USAGE: 2,
-  /** Interrupted by SIGINT/SIGTERM; the run is marked `cancelled`. */
+  /** Interrupted by SIGINT (128 + 2); the run is marked `cancelled`. */
   INTERRUPTED: 130,
+  /** Stopped by SIGTERM (128 + 15), as a service manager or `timeout` does; the run is marked `cancelled`. */
+  TERMINATED: 143,
 });
 
-/** A CLI error that maps to an exit code and prints as one line. */
+/** The exit code for a process stopped by `signal`: 128 + its number, as shells report it. */
+export function signalExitCode(signal: 'SIGINT' | 'SIGTERM'): number {
+  return signal === 'SIGTERM' ? EXIT.TERMINATED : EXIT.INTERRUPTED;
+}
+
+/** A CLI error that maps to an exit code and prints as one line with its stable `code`. */
 export class CliError extends Error {
   readonly exitCode: number;
-  constructor(message: string, exitCode: number = EXIT.USAGE) {
+  readonly code: string;
+  constructor(message: string, exitCode: number = EXIT.USAGE, code = exitCode === EXIT.USAGE ? 'ERR_INVALID_OPTION' : 'ERR_FAILED') {
     super(message);
     this.exitCode = exitCode;
+    this.code = code;
   }
 }

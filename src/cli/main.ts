@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { BrandOrchestratorError } from '../errors';
+import { BrandOrchestratorError, fromSqliteError } from '../errors';
 import { VERSION } from '../version';
 import { registerDemo } from './commands/demo';
 import { registerGenerate } from './commands/generate';
@@ -10,17 +10,23 @@ import { registerRejects } from './commands/rejects';
 import { registerRuns } from './commands/runs';
 import { registerVerify } from './commands/verify';
 import { CliError, EXIT } from './exit-codes';
+import { escapeControl } from './format';
 
 /** Errors that mean "fix the invocation or the setup" (exit 2), not "the run failed". */
-const SETUP_CODES = new Set(['ERR_INVALID_OPTION', 'ERR_INVALID_CONFIG', 'ERR_INPUT', 'ERR_SCHEMA_TOO_NEW', 'ERR_DB', 'ERR_RUN_EXISTS', 'ERR_RUN_NOT_FOUND', 'ERR_STORE_CLOSED']);
+const SETUP_CODES = new Set([
+  'ERR_INVALID_OPTION', 'ERR_INVALID_CONFIG', 'ERR_INPUT', 'ERR_SCHEMA_TOO_NEW', 'ERR_DB', 'ERR_RUN_EXISTS', 'ERR_RUN_NOT_FOUND',
+  'ERR_RUN_AMBIGUOUS', 'ERR_STORE_CLOSED',
+]);
 
 export async function main(argv: string[]): Promise<number> {
+  let command = 'brand-orchestrator';
   const program = new Command('brand-orchestrator')
     .description('Concurrent bulk ingestion of brand-intelligence intel items into SQLite')
     .version(VERSION)
     .option('--db <path>', 'database path (default: BRAND_ORCH_DB_PATH or ./data/brand_orchestrator.sqlite)')
     .exitOverride()
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    .hook('preAction', (_program, action) => { command = action.name(); });
   for (const register of [registerIngest, registerRuns, registerItems, registerRejects, registerVerify, registerGenerate, registerDemo]) {
     register(program);
   }
@@ -29,25 +35,55 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
   } catch (err) {
-    return reportError(err);
+    return reportError(err, command, wantsJson(argv));
   }
 }
 
-function reportError(err: unknown): number {
+/** `--json` anywhere before a `--`: errors are then also printed as JSON on stdout. */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** One line on stderr (and `{"error": {code, message}}` on stdout under `--json`); returns the exit code. */
+function reportError(err: unknown, command: string, json: boolean): number {
   if (err instanceof CommanderError) {
-    // Help and version are "errors" to commander; their text is already printed.
-    return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    // Help and version are "errors" to commander; their text is already printed, as is a usage error's.
+    if (err.exitCode === 0) return EXIT.OK;
+    if (json) writeJsonError('ERR_INVALID_OPTION', err.message.replace(/^error: /, ''));
+    return EXIT.USAGE;
   }
   if (err instanceof CliError) {
-    process.stderr.write(`brand-orchestrator: ${err.message}\n`);
+    printError(err.code, err.message, json);
     return err.exitCode;
   }
-  if (err instanceof BrandOrchestratorError) {
-    process.stderr.write(`brand-orchestrator: ${err.code}: ${err.message}\n`);
-    return SETUP_CODES.has(err.code) ? EXIT.USAGE : EXIT.FAILED;
+  // A SQLite error from a query (not from opening, which the store maps) gets our code and one line.
+  const e = err instanceof BrandOrchestratorError ? err : isSqliteError(err) ? fromSqliteError(err, `${command} failed`) : undefined;
+  if (e !== undefined) {
+    printError(e.code, e.code === 'ERR_DB_CORRUPT' && command !== 'verify' ? `${e.message}; \`verify\` reports what is damaged` : e.message, json);
+    return SETUP_CODES.has(e.code) ? EXIT.USAGE : EXIT.FAILED;
   }
-  process.stderr.write(`brand-orchestrator: unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  // A bug: its stack, line by line, follows the one-line message.
+  const message = `unexpected error: ${err instanceof Error ? err.message : String(err)}`;
+  printError('ERR_INTERNAL', message, json);
+  const frames = err instanceof Error ? (err.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l)) : [];
+  if (frames.length > 0) process.stderr.write(`${frames.map(escapeControl).join('\n')}\n`);
   return EXIT.FAILED;
+}
+
+/** Text from the input or the database may be part of a message: escaped, it stays one line. */
+function printError(code: string, message: string, json: boolean): void {
+  process.stderr.write(`brand-orchestrator: ${code}: ${escapeControl(message)}\n`);
+  if (json) writeJsonError(code, message);
+}
+
+function writeJsonError(code: string, message: string): void {
+  process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
+}
+
+function isSqliteError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_');
 }
 
 if (require.main === module) {

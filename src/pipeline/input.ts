@@ -1,5 +1,6 @@
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { open as openFileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InputError, InvalidOptionError, toError } from '../errors';
 import type { ChunkMeta } from '../store/types';
@@ -32,12 +33,14 @@ export interface OpenedInput {
 export function openInput(given: PipelineInput): OpenedInput {
   const input = asByteSource(given);
   if (typeof input === 'string') return openFile(input);
+  // Streams and iterables are sniffed for the gzip magic like files: `ingest - < feed.ndjson.gz` must not read compressed bytes as lines.
   if (isReadable(input)) {
     const src = new Source(() => input);
-    return { bytes: readableBytes(src, 'input stream'), totalBytes: undefined, close: () => src.close() };
+    const bytes = gunzipIfCompressed(readableBytes(src, 'input stream'), 'input stream');
+    return { bytes, totalBytes: undefined, close: () => { src.close(); bytes.return(undefined).catch(() => undefined); } };
   }
   if (isIterable(input)) {
-    const bytes = iterableBytes(input);
+    const bytes = gunzipIfCompressed(iterableBytes(input), 'input iterable');
     return { bytes, totalBytes: undefined, close: () => { bytes.return(undefined).catch(() => undefined); } };
   }
   throw new InvalidOptionError('Expected `input` to be a file path or file: URL, bytes, a Readable or an iterable of lines, bytes or objects');
@@ -75,6 +78,63 @@ function openFile(path: string): OpenedInput {
     return file.pipe(gunzip);
   });
   return { bytes: readableBytes(src, path), totalBytes: undefined, close: () => src.close() };
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+
+/**
+ * `bytes` as they are, or decompressed when they start with the gzip magic
+ * (members one after another, as `cat a.gz b.gz` makes, decompress as one).
+ * Only raw bytes are looked at: an iterable of lines or objects is text.
+ */
+async function* gunzipIfCompressed(bytes: AsyncGenerator<Uint8Array>, what: string): AsyncGenerator<Uint8Array> {
+  try {
+    const head = await readHead(bytes);
+    const start = Buffer.concat(head.map((h) => h.subarray(0, GZIP_MAGIC.length)));
+    const gzip = start[0] === GZIP_MAGIC[0] && start[1] === GZIP_MAGIC[1];
+    yield* gzip ? gunzipped(chain(head, bytes), what) : chain(head, bytes);
+  } finally {
+    await bytes.return(undefined);
+  }
+}
+
+/**
+ * The first pieces, up to two bytes: enough to decide. A piece shorter than
+ * that is copied, since a piece may be reused once the next one is read. Its
+ * own frame, so no suspended generator keeps a piece alive for the run.
+ */
+async function readHead(bytes: AsyncIterator<Uint8Array>): Promise<Uint8Array[]> {
+  const head: Uint8Array[] = [];
+  let size = 0;
+  while (size < GZIP_MAGIC.length) {
+    const next = await bytes.next();
+    if (next.done === true) break;
+    if (next.value.length === 0) continue;
+    head.push(size + next.value.length < GZIP_MAGIC.length ? next.value.slice() : next.value);
+    size += next.value.length;
+  }
+  return head;
+}
+
+/** `head`'s pieces, each taken out as it is passed on, then the rest of `bytes`. */
+async function* chain(head: Uint8Array[], bytes: AsyncGenerator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for (let piece = head.shift(); piece !== undefined; piece = head.shift()) yield piece;
+  yield* bytes;
+}
+
+async function* gunzipped(compressed: AsyncIterable<Uint8Array>, what: string): AsyncGenerator<Uint8Array> {
+  const source = Readable.from(compressed, { objectMode: false });
+  const gunzip = createGunzip();
+  source.on('error', (err) => gunzip.destroy(err));
+  source.pipe(gunzip);
+  try {
+    for await (const piece of gunzip as AsyncIterable<Buffer>) yield piece;
+  } catch (err) {
+    throw err instanceof InputError ? err : new InputError('ERR_INPUT', `Decompressing the gzip ${what} failed: ${toError(err).message}`, { cause: err });
+  } finally {
+    source.destroy();
+    gunzip.destroy();
+  }
 }
 
 /** Bytes read per call from a plain file. */

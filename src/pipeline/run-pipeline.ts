@@ -15,6 +15,7 @@ import { MAIN_BUSY_TIMEOUT_MS, waitForLock } from './lock-wait';
 import { prepareRun, type PreparedRun } from './prepare-run';
 import { resolvePipelineOptions, type ResolvedPipelineOptions } from './options';
 import { createPool, workerFile } from './pool';
+import { rejectRatioFailure } from './reject-ratio';
 import { RunStats } from './stats';
 import type { RunPipelineOptions, RunSummary } from './types';
 
@@ -288,6 +289,7 @@ class Scheduler {
   }
 
   async #finish(runId: string): Promise<RunSummary> {
+    if (!this.#cancelled || this.#allDispatched) this.#failure ??= rejectRatioFailure(this.#stats, this.#opts.maxRejectRatio);
     const status: RunStatus = this.#failure ? 'failed' : this.#cancelled && !this.#allDispatched ? 'cancelled' : 'completed';
     if (status === 'cancelled') this.#failure = cancelledBy(this.#opts.signal); // rejects like a failure, noted on the run
     try {

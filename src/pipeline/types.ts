@@ -3,12 +3,12 @@ import type { AppConfig } from '../config';
 import type { LineCounts, RunStatus, Synchronous } from '../store/types';
 
 /**
- * What to ingest: a file path or `file:` URL (gzip detected by its magic
- * bytes), the whole feed's bytes (`Uint8Array` / `Buffer`), a Node Readable
+ * What to ingest: a file path or `file:` URL, the whole feed's bytes (`Uint8Array` / `Buffer`), a Node Readable
  * of bytes (e.g. `process.stdin`), or an (async) iterable of raw byte chunks
  * (`Uint8Array`), of lines (`string`), or of item objects (serialised with
  * `JSON.stringify`, one per line). An object-mode Readable
  * (`Readable.from([...])`) is read like such an iterable.
+ * Bytes that start with the gzip magic are decompressed, whatever their source.
  */
 export type PipelineInput =
   | string
@@ -42,7 +42,7 @@ export interface RunPipelineOptions {
   runType?: string;
   /** Resume this run: skip its committed chunks, process the rest, finish it. */
   resume?: string;
-  /** Worker threads, 1 to 64. @defaultValue `os.availableParallelism()` */
+  /** Worker threads, 1 to 64. @defaultValue `os.availableParallelism()`, at most 4 */
   workers?: number;
   /** Lines per chunk (one transaction each). @defaultValue 10000 */
   chunkSize?: number;
@@ -62,6 +62,14 @@ export interface RunPipelineOptions {
   synchronous?: Synchronous;
   /** Fail the run once more than this many lines were rejected. @defaultValue unlimited */
   maxRejects?: number;
+  /**
+   * Fail the run (`ERR_TOO_MANY_REJECTS`) when more than this share (0 to 1)
+   * of its non-blank lines were rejected: a feed in the wrong format must not
+   * look like a good night. Checked once every line is committed (the valid
+   * lines are kept); a resume counts the whole run. `'none'` disables it.
+   * @defaultValue 0.5
+   */
+  maxRejectRatio?: number | 'none';
   /** @defaultValue 1048576 (1 MiB) */
   maxLineBytes?: number;
   /**

@@ -16,6 +16,8 @@ export class ChunksRepo {
   readonly #listChunks: Database.Statement;
   readonly #listRejects: Database.Statement;
   readonly #sums: Database.Statement;
+  readonly #rejectCounts: Database.Statement;
+  readonly #rejectExamples: Database.Statement;
 
   constructor(db: Database.Database) {
     this.#insertChunk = db.prepare(
@@ -33,6 +35,10 @@ export class ChunksRepo {
          coalesce(sum(inserted), 0) AS inserted, coalesce(sum(updated), 0) AS updated,
          coalesce(sum(unchanged), 0) AS unchanged, coalesce(sum(rejected), 0) AS rejected
        FROM run_chunks WHERE run_id = ?`,
+    );
+    this.#rejectCounts = db.prepare('SELECT code, count(*) AS count FROM run_rejects WHERE run_id = ? GROUP BY code ORDER BY count(*) DESC, code');
+    this.#rejectExamples = db.prepare(
+      'SELECT line_no, code, reason, excerpt FROM run_rejects WHERE run_id = ? AND code = ? ORDER BY line_no LIMIT ?',
     );
   }
 
@@ -61,11 +67,25 @@ export class ChunksRepo {
     return this.#sums.get(runId) as LineCounts & { chunks: number };
   }
 
-  *iterateRejects(runId: string): Generator<RejectRecord> {
-    for (const r of this.#listRejects.iterate(runId) as IterableIterator<{ line_no: number; code: string; reason: string; excerpt: string }>) {
-      yield { lineNo: r.line_no, code: r.code, reason: r.reason, excerpt: r.excerpt };
-    }
+  /** How many lines of a run were rejected with each code, most frequent first. */
+  rejectCounts(runId: string): { code: string; count: number }[] {
+    return this.#rejectCounts.all(runId) as { code: string; count: number }[];
   }
+
+  /** The first `limit` rejects of a run with `code`, in line order. */
+  rejectExamples(runId: string, code: string, limit: number): RejectRecord[] {
+    return (this.#rejectExamples.all(runId, code, limit) as RejectRow[]).map(toReject);
+  }
+
+  *iterateRejects(runId: string): Generator<RejectRecord> {
+    for (const r of this.#listRejects.iterate(runId) as IterableIterator<RejectRow>) yield toReject(r);
+  }
+}
+
+interface RejectRow { line_no: number; code: string; reason: string; excerpt: string }
+
+function toReject(r: RejectRow): RejectRecord {
+  return { lineNo: r.line_no, code: r.code, reason: r.reason, excerpt: r.excerpt };
 }
 
 function toCheckpoint(r: ChunkRow): ChunkCheckpoint {

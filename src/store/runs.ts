@@ -20,6 +20,8 @@ export class RunsRepo {
   readonly #listByStatus: Database.Statement;
   readonly #heartbeat: Database.Statement;
   readonly #reopen: Database.Statement;
+  readonly #latest: Database.Statement;
+  readonly #byPrefix: Database.Statement;
 
   constructor(db: Database.Database) {
     this.#insert = db.prepare(
@@ -41,6 +43,9 @@ export class RunsRepo {
       "UPDATE runs SET status = 'running', finished_at = NULL, heartbeat_at = ?, owner_pid = ?, owner_host = ? WHERE run_id = ?",
     );
     this.#heartbeat = db.prepare('UPDATE runs SET heartbeat_at = ?, owner_pid = ?, owner_host = ? WHERE run_id = ?');
+    this.#latest = db.prepare('SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1');
+    // instr() = 1: a prefix match that needs no escaping of LIKE wildcards (the runs table is small).
+    this.#byPrefix = db.prepare('SELECT run_id FROM runs WHERE instr(run_id, ?) = 1 ORDER BY started_at DESC, rowid DESC LIMIT ?').pluck();
   }
 
   start(input: StartRunInput): RunRecord {
@@ -98,6 +103,29 @@ export class RunsRepo {
     return row === undefined ? undefined : toRecord(row);
   }
 
+  /**
+   * The run `ref` names: an exact run id; else `latest` (the most recently
+   * started run); else the one run whose id starts with `ref`. Throws
+   * `ERR_RUN_NOT_FOUND`, or `ERR_RUN_AMBIGUOUS` when several ids share the prefix.
+   */
+  resolve(ref: string): RunRecord {
+    const exact = this.find(ref);
+    if (exact !== undefined) return exact;
+    if (ref === LATEST) {
+      const row = this.#latest.get() as RunRow | undefined;
+      if (row === undefined) throw new StoreError('ERR_RUN_NOT_FOUND', 'There is no run yet, so no `latest` one');
+      return toRecord(row);
+    }
+    if (ref === '') throw unknownRun(ref);
+    const ids = this.#byPrefix.all(ref, AMBIGUOUS_SHOWN + 1) as string[];
+    if (ids.length === 0) throw unknownRun(ref);
+    if (ids.length > 1) {
+      const shown = ids.slice(0, AMBIGUOUS_SHOWN).map((id) => JSON.stringify(id)).join(', ');
+      throw new StoreError('ERR_RUN_AMBIGUOUS', `Run id prefix ${JSON.stringify(ref)} matches several runs (${shown}${ids.length > AMBIGUOUS_SHOWN ? ', ...' : ''}); give more of the id`);
+    }
+    return this.get(ids[0] as string);
+  }
+
   list(options: { limit?: number; status?: RunStatus } = {}): RunRecord[] {
     const limit = options.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1) throw new InvalidOptionError(`Expected \`limit\` to be a positive integer, got ${String(limit)}`);
@@ -105,6 +133,10 @@ export class RunsRepo {
     return rows.map(toRecord);
   }
 }
+
+/** The run reference that names the most recently started run. */
+export const LATEST = 'latest';
+const AMBIGUOUS_SHOWN = 5;
 
 export function unknownRun(runId: string): StoreError {
   return new StoreError('ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(runId)}`);

@@ -83,6 +83,8 @@ export class StateStore {
   }
   getRun(runId: string): RunRecord { return this.#r().runs.get(runId); }
   findRun(runId: string): RunRecord | undefined { return this.#r().runs.find(runId); }
+  /** The run a user's reference names: an exact id, `latest`, or a unique id prefix (see `RunsRepo.resolve`). */
+  resolveRun(ref: string): RunRecord { return this.#r().runs.resolve(ref); }
   listRuns(options?: { limit?: number; status?: RunStatus }): RunRecord[] { return this.#r().runs.list(options); }
   heartbeat(runId: string): void { this.#r().runs.heartbeat(runId); }
   /** Sets an unfinished run back to `running` (used by resume). */
@@ -128,6 +130,10 @@ export class StateStore {
   chunkTotals(runId: string): LineCounts & { chunks: number } { return this.#r().chunks.totals(runId); }
   iterateRejects(runId: string): Generator<RejectRecord> { return this.#r().chunks.iterateRejects(runId); }
   listRejects(runId: string): RejectRecord[] { return [...this.iterateRejects(runId)]; }
+  /** Rejected lines per code, most frequent first. */
+  rejectCounts(runId: string): { code: string; count: number }[] { return this.#r().chunks.rejectCounts(runId); }
+  /** The first `limit` rejects with `code`, in line order. */
+  rejectExamples(runId: string, code: string, limit: number): RejectRecord[] { return this.#r().chunks.rejectExamples(runId, code, limit); }
 
   // Telemetry ----------------------------------------------------------------
   writeTelemetry(runId: string, telemetry: Record<string, unknown>): void {

@@ -1,82 +1,80 @@
-import type { Command } from 'commander';
-import { createWriteStream, openSync, statSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, existsSync, openSync } from 'node:fs';
 import { once } from 'node:events';
-import { CancelledError } from '../../errors';
+import { resolve } from 'node:path';
+import { loadConfig } from '../../config';
 import { runPipeline, type PipelineFailure } from '../../pipeline';
-import type { RunSummary } from '../../pipeline/types';
 import { StateStore } from '../../store';
-import { CliError, EXIT } from '../exit-codes';
-import { fmtDuration, fmtInt } from '../format';
+import { CancelledError } from '../../errors';
+import { CliError, EXIT, signalExitCode } from '../exit-codes';
+import { atLeast, createLogger, type Logger } from '../logger';
 import { createProgress } from '../progress';
-import { intArg, resolveDb, type GlobalOpts } from '../shared';
+import { checkWritable } from '../report-files';
+import { buildReport, logSummary, reportError, writeReportFiles } from '../run-report';
+import { intArg, isDefaultDb, ratioOrNoneArg, resolveDb, type GlobalOpts } from '../shared';
+import { withStopSignals } from '../signals';
 
 interface IngestOpts extends GlobalOpts {
-  runId?: string; runType: string; workers?: number; chunkSize?: number; maxRejects?: number; rejects?: string;
-  synchronous: string; json?: boolean; quiet?: boolean; resume?: string; parseAll?: boolean;
+  runId?: string; runType: string; workers?: number; chunkSize?: number; maxRejects?: number; maxRejectRatio?: number | 'none';
+  rejects?: string; synchronous: 'normal' | 'full'; json?: boolean; quiet?: boolean; resume?: string; parseAll?: boolean;
+  summaryFile?: string; metricsFile?: string;
 }
 
 export function registerIngest(program: Command): void {
   program.command('ingest')
-    .description('Ingest an NDJSON feed (a file, a .gz file, or - for stdin) with the worker pipeline')
-    .argument('<file>', 'NDJSON file, gzip file, or - for stdin')
+    .description('Ingest an NDJSON feed (a file, - for stdin; gzip is detected by its content) with the worker pipeline')
+    .argument('<file>', 'NDJSON file (plain or gzip), or - for stdin')
     .option('--db <path>', 'database path (default: BRAND_ORCH_DB_PATH or ./data/brand_orchestrator.sqlite)')
     .option('--run-id <id>', 'id for the new run (default: a UUID)')
     .option('--run-type <type>', 'run type recorded on the run', 'nightly')
-    .option('--resume <run-id>', 'resume an interrupted run: skip its committed chunks')
-    .option('--workers <n>', 'worker threads (default: available cores)', intArg('--workers'))
-    .option('--chunk-size <n>', 'lines per chunk/transaction (default: 10000)', intArg('--chunk-size'))
+    .option('--resume <run-id>', 'resume an interrupted run (an id, `latest`, or a unique prefix): skip its committed chunks')
+    .option('--workers <n>', 'worker threads (default: the cores, at most 4)', intArg('--workers', 1))
+    .option('--chunk-size <n>', 'lines per chunk/transaction (default: 10000)', intArg('--chunk-size', 1))
     .option('--max-rejects <n>', 'fail the run after this many rejected lines', intArg('--max-rejects'))
+    .option('--max-reject-ratio <r>', 'fail the run when more than this share of its non-blank lines is rejected, 0 to 1, or none (default: 0.5)',
+      ratioOrNoneArg('--max-reject-ratio'))
     .option('--rejects <file>', 'also write the run\'s rejects to this NDJSON file')
-    .option('--synchronous <mode>', 'SQLite synchronous: normal or full', 'normal')
+    .addOption(new Option('--synchronous <mode>', 'SQLite synchronous').choices(['normal', 'full']).default('normal'))
     .option('--parse-all', 'parse every line, even one identical to the line behind its stored row (skipped as unchanged otherwise)')
     .option('--json', 'print the run summary as one JSON object on stdout, nothing else')
-    .option('--quiet', 'no progress output')
+    .option('--summary-file <file>', 'also write the run summary as JSON to this file (replaced atomically)')
+    .option('--metrics-file <file>', 'also write the run\'s metrics as OpenMetrics text, for node_exporter\'s textfile collector (name it *.prom)')
+    .option('--quiet', 'no progress output; only warnings and errors')
     .action(async (file: string, opts: IngestOpts, cmd: Command) => {
       process.exitCode = await ingest(file, { ...cmd.optsWithGlobals<GlobalOpts>(), ...opts });
     });
 }
 
 async function ingest(file: string, opts: IngestOpts): Promise<number> {
-  const sync = opts.synchronous.toUpperCase();
-  if (sync !== 'NORMAL' && sync !== 'FULL') throw new CliError(`--synchronous must be normal or full, got ${JSON.stringify(opts.synchronous)}`);
-  const dbPath = resolveDb(opts);
+  const job = prepare(file, opts);
+  const { dbPath, input, log } = job;
   // Found out now, not after an hour of ingesting.
   const rejectsFd = opts.rejects === undefined ? undefined : openForWriting(opts.rejects);
-  const ac = new AbortController();
-  let signals = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (++signals > 1) process.exit(EXIT.INTERRUPTED); // every chunk is one transaction: nothing half-written
-    if (!opts.json) process.stderr.write(`\n${sig}: finishing in-flight chunks, then stopping (again to exit at once)\n`);
-    ac.abort(sig); // recorded in the run's notes
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const mode = opts.quiet || opts.json ? 'none' : process.stderr.isTTY ? 'tty' : 'log';
-  const progress = createProgress(mode, file === '-' ? undefined : fileSize(file));
-  let summary: RunSummary;
-  let failure: PipelineFailure | undefined;
-  try {
-    summary = await runPipeline({
-      input: file === '-' ? process.stdin : file, dbPath, runId: opts.runId, runType: opts.runType, resume: opts.resume,
-      workers: opts.workers, chunkSize: opts.chunkSize, maxRejects: opts.maxRejects, synchronous: sync, parseAll: opts.parseAll === true,
-      signal: ac.signal, onProgress: (e) => progress.update(e), progressIntervalMs: mode === 'tty' ? 200 : 1000,
-    });
-  } catch (err) {
-    const f = err as PipelineFailure;
-    if (f.summary === undefined) { // no run was started
-      if (err instanceof CancelledError) throw new CliError(`${err.code}: ${err.message}`, EXIT.INTERRUPTED);
-      throw err;
-    }
-    summary = f.summary;
-    // A cancelled run is not a failure: its summary and the resume hint, exit 130.
-    if (!(err instanceof CancelledError)) failure = f;
-  } finally {
-    progress.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+  const progress = createProgress(job.progressMode, log);
+  const announce = announcer(job, opts);
+  const { outcome, signal } = await withStopSignals(log, progress, (abort) => runPipeline({
+    input: input ?? process.stdin, dbPath, runType: opts.runType, ...(opts.resume === undefined ? { runId: job.runId } : { resume: job.runId }),
+    workers: opts.workers, chunkSize: opts.chunkSize, maxRejects: opts.maxRejects, maxRejectRatio: opts.maxRejectRatio,
+    synchronous: opts.synchronous === 'full' ? 'FULL' : 'NORMAL', parseAll: opts.parseAll === true, signal: abort,
+    onProgress: (e) => { announce(); progress.update(e); },
+    progressIntervalMs: job.progressMode === 'tty' ? 200 : log.isLevelEnabled('debug') ? 0 : 1000,
+  }));
+  const rejected = outcome.status === 'rejected' ? outcome.reason as PipelineFailure : undefined;
+  // A cancelled run rejects (AbortError) but is not a failure: its summary, the resume hint, 128 + the signal.
+  const failure = rejected instanceof CancelledError ? undefined : rejected;
+  const summary = outcome.status === 'fulfilled' ? outcome.value : rejected?.summary;
+  if (summary === undefined && rejected instanceof CancelledError) { // stopped before the run started
+    throw new CliError(`${rejected.code}: ${rejected.message}`, signalExitCode(signal ?? 'SIGINT'));
   }
-  if (opts.json) process.stdout.write(`${JSON.stringify(failure ? { ...summary, error: { code: failure.code, message: failure.message } } : summary)}\n`);
-  else if (!opts.quiet || failure || summary.status === 'cancelled') printSummary(summary, failure);
+  if (summary === undefined) { // setup error: no run was started
+    writeReportFiles(job.files, { error: reportError(failure), finishedAt: new Date().toISOString(), dbPath, input }, log);
+    throw failure;
+  }
+  const report = buildReport(summary, { dbPath, input }, log, failure && reportError(failure));
+  if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  logSummary(log, report);
+  writeReportFiles(job.files, report, log);
   if (rejectsFd !== undefined) {
     try {
       await writeRejects(dbPath, summary.runId, rejectsFd);
@@ -85,27 +83,57 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
     }
   }
   if (failure) return EXIT.FAILED;
-  return summary.status === 'cancelled' ? EXIT.INTERRUPTED : EXIT.OK;
+  return summary.status === 'cancelled' ? signalExitCode(signal ?? 'SIGINT') : EXIT.OK;
 }
 
-function fileSize(file: string): number | undefined {
-  try {
-    return statSync(file).size;
-  } catch {
-    return undefined; // runPipeline reports the unreadable input
-  }
+interface Job {
+  dbPath: string;
+  /** Absolute; null for stdin. */
+  input: string | null;
+  runId: string;
+  log: Logger;
+  files: { summary?: string; metrics?: string };
+  progressMode: 'tty' | 'log' | 'none';
+  /** The database did not exist before this run. */
+  fresh: boolean;
 }
 
-function printSummary(s: RunSummary, failure: PipelineFailure | undefined): void {
-  const lines = [
-    `run ${s.runId}: ${s.status} in ${fmtDuration(s.durationMs)} (${fmtInt(s.itemsPerSecond)} items/s, ${s.workers} workers, chunks of ${fmtInt(s.chunkSize)})`,
-    `  lines ${fmtInt(s.linesRead)} = blank ${fmtInt(s.blankLines)} + inserted ${fmtInt(s.inserted)} + updated ${fmtInt(s.updated)}`
-      + ` + unchanged ${fmtInt(s.unchanged)} + rejected ${fmtInt(s.rejected)}; ${fmtInt(s.chunks)} chunks committed`
-      + (s.resumedChunks > 0 ? ` (${fmtInt(s.resumedChunks)} from before the resume)` : ''),
-  ];
-  if (failure) lines.push(`  error ${failure.code}: ${failure.message}`);
-  if (s.status === 'cancelled') lines.push(`  resume with: brand-orchestrator ingest <file> --resume ${s.runId}`);
-  process.stderr.write(`${lines.join('\n')}\n`);
+/** Everything resolved and checked before the run starts (a bad value fails here, with exit 2). */
+function prepare(file: string, opts: IngestOpts): Job {
+  const config = loadConfig(); // an invalid BRAND_ORCH_LOG_LEVEL stops here, before anything is written
+  const dbPath = resolveDb(opts);
+  const files = {
+    summary: opts.summaryFile === undefined ? undefined : checkWritable('--summary-file', opts.summaryFile),
+    metrics: opts.metricsFile === undefined ? undefined : checkWritable('--metrics-file', opts.metricsFile),
+  };
+  const runId = opts.resume === undefined ? opts.runId ?? randomUUID() : resumedRunId(dbPath, opts.resume);
+  const tty = process.stderr.isTTY === true;
+  const log = createLogger({ level: opts.quiet || opts.json ? atLeast(config.logLevel, 'WARNING') : config.logLevel, runId, pretty: tty });
+  log.debug({ options: opts }, 'options as given (the rest are defaults)');
+  const progressMode = opts.quiet || opts.json || !log.isLevelEnabled('info') ? 'none' : tty ? 'tty' : 'log';
+  return { dbPath, input: file === '-' ? null : resolve(file), runId, log, files, progressMode, fresh: !existsSync(dbPath) };
+}
+
+/**
+ * Says what is ingested where, once, when the run has started (its first
+ * progress event), so a setup error stays the only line on stderr.
+ */
+function announcer(job: Job, opts: IngestOpts): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    const { log, dbPath, input, fresh } = job;
+    if (fresh && isDefaultDb(opts)) log.warn({ dbPath }, `no --db or BRAND_ORCH_DB_PATH: created a new database at the default path ${dbPath}`);
+    log.info({ dbPath, input, resume: opts.resume !== undefined },
+      `${opts.resume === undefined ? 'ingesting' : 'resuming'} ${input ?? 'stdin'} into ${dbPath}${fresh ? ' (a new database)' : ''}`);
+  };
+}
+
+/** The full id of the run `--resume` names (an id, `latest`, or a unique prefix). */
+function resumedRunId(dbPath: string, ref: string): string {
+  using store = StateStore.open(dbPath, { readonly: true });
+  return store.resolveRun(ref).runId;
 }
 
 function openForWriting(path: string): number {

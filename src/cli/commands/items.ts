@@ -1,38 +1,39 @@
-import type { Command } from 'commander';
-import { once } from 'node:events';
+import { Option, type Command } from 'commander';
 import type { IntelItem } from '../../store/types';
 import { CliError, EXIT } from '../exit-codes';
-import { table } from '../format';
+import { mapIterable, writeLines, writeTable } from '../format';
 import { openExisting, writeJson, type GlobalOpts } from '../shared';
 
+interface ExportOpts { run?: string; format: 'ndjson' | 'table' }
+
 export function registerItems(program: Command): void {
-  const items = program.command('items').description("Export a run's items, or show one item");
-  items.command('export', { isDefault: true })
-    .description("Stream a run's items as NDJSON in the input format (re-ingesting it counts all unchanged)")
-    .requiredOption('--run <run-id>', 'the run whose items to export')
-    .option('--format <format>', 'ndjson or table', 'ndjson')
-    .action(async (opts: { run: string; format: string }, cmd: Command) => {
-      if (opts.format !== 'ndjson' && opts.format !== 'table') throw new CliError(`--format must be ndjson or table, got ${JSON.stringify(opts.format)}`);
-      using store = openExisting(cmd.optsWithGlobals<GlobalOpts>());
-      store.getRun(opts.run); // unknown run -> clear error
-      if (opts.format === 'table') {
-        const rows = [...store.iterateIntelItemsForRun(opts.run)].map((i) => [i.itemId, i.itemType, i.trendScore, i.decision, i.decisionReason, i.title.slice(0, 50)]);
-        process.stdout.write(`${table(['item_id', 'type', 'score', 'decision', 'reason', 'title'], rows)}\n`);
-        return;
-      }
-      for (const item of store.iterateIntelItemsForRun(opts.run)) {
-        if (!process.stdout.write(`${JSON.stringify(toInputLine(item))}\n`)) await once(process.stdout, 'drain');
-      }
-    });
+  const items = program.command('items')
+    .description("Stream a run's items as NDJSON in the input format (re-ingesting it counts all unchanged), or show one with `items get <item-id>`")
+    .option('--run <run-id>', 'the run whose items to export: an id, `latest`, or a unique prefix of an id')
+    .addOption(new Option('--format <format>', 'output format').choices(['ndjson', 'table']).default('ndjson'))
+    .action(exportItems);
   items.command('get')
     .description('Show one item as JSON')
     .argument('<item-id>')
     .action((itemId: string, _opts: unknown, cmd: Command) => {
       using store = openExisting(cmd.optsWithGlobals<GlobalOpts>());
       const item = store.getIntelItem(itemId);
-      if (item === undefined) throw new CliError(`No item with id ${JSON.stringify(itemId)}`, EXIT.FAILED);
+      if (item === undefined) throw new CliError(`No item with id ${JSON.stringify(itemId)}`, EXIT.FAILED, 'ERR_ITEM_NOT_FOUND');
       writeJson(item);
     });
+}
+
+async function exportItems(opts: ExportOpts, cmd: Command): Promise<void> {
+  if (opts.run === undefined) throw new CliError("required option '--run <run-id>' not specified");
+  using store = openExisting(cmd.optsWithGlobals<GlobalOpts>());
+  const runId = store.resolveRun(opts.run).runId;
+  if (opts.format === 'table') {
+    await writeTable(process.stdout, ['item_id', 'type', 'score', 'decision', 'reason', 'title'], () => mapIterable(
+      store.iterateIntelItemsForRun(runId), (i) => [i.itemId, i.itemType, i.trendScore, i.decision, i.decisionReason, i.title.slice(0, 50)],
+    ));
+    return;
+  }
+  await writeLines(process.stdout, mapIterable(store.iterateIntelItemsForRun(runId), (item) => JSON.stringify(toInputLine(item))));
 }
 
 /**

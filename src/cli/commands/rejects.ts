@@ -1,24 +1,47 @@
 import type { Command } from 'commander';
-import { once } from 'node:events';
-import { table } from '../format';
-import { openExisting, type GlobalOpts } from '../shared';
+import type { StateStore } from '../../store';
+import { escapeControl, fmtInt, mapIterable, plural, writeLines, writeTable } from '../format';
+import { intArg, openExisting, writeJson, type GlobalOpts } from '../shared';
+
+interface RejectsOpts { run: string; json?: boolean; summary?: boolean; examples: number }
 
 export function registerRejects(program: Command): void {
   program.command('rejects')
-    .description("List a run's rejected lines (line, code, reason)")
-    .requiredOption('--run <run-id>', 'the run')
-    .option('--json', 'NDJSON, one reject per line, with its excerpt')
-    .action(async (opts: { run: string; json?: boolean }, cmd: Command) => {
+    .description("List a run's rejected lines (line, code, reason), or count them per code with --summary")
+    .requiredOption('--run <run-id>', 'the run: an id, `latest`, or a unique prefix of an id')
+    .option('--summary', 'counts per code, with the first few lines of each')
+    .option('--examples <n>', 'lines shown per code with --summary', intArg('--examples'), 3)
+    .option('--json', 'NDJSON, one reject per line, with its excerpt (with --summary: one JSON object)')
+    .action(async (opts: RejectsOpts, cmd: Command) => {
       using store = openExisting(cmd.optsWithGlobals<GlobalOpts>());
-      store.getRun(opts.run);
-      if (!opts.json) {
-        const rows = [...store.iterateRejects(opts.run)].map((r) => [r.lineNo, r.code, r.reason]);
-        process.stdout.write(`${table(['line', 'code', 'reason'], rows)}\n`);
+      const runId = store.resolveRun(opts.run).runId;
+      if (opts.summary) return printSummary(store, runId, opts);
+      if (opts.json) {
+        await writeLines(process.stdout, mapIterable(store.iterateRejects(runId),
+          (r) => JSON.stringify({ line_no: r.lineNo, code: r.code, reason: r.reason, excerpt: r.excerpt })));
         return;
       }
-      for (const r of store.iterateRejects(opts.run)) {
-        const line = JSON.stringify({ line_no: r.lineNo, code: r.code, reason: r.reason, excerpt: r.excerpt });
-        if (!process.stdout.write(`${line}\n`)) await once(process.stdout, 'drain');
-      }
+      await writeTable(process.stdout, ['line', 'code', 'reason'], () => mapIterable(store.iterateRejects(runId), (r) => [r.lineNo, r.code, r.reason]));
     });
+}
+
+function printSummary(store: StateStore, runId: string, opts: RejectsOpts): void {
+  const codes = store.rejectCounts(runId).map(({ code, count }) => ({
+    code, count, examples: store.rejectExamples(runId, code, opts.examples),
+  }));
+  const rejected = codes.reduce((n, c) => n + c.count, 0);
+  if (opts.json) {
+    writeJson({
+      runId, rejected,
+      codes: codes.map((c) => ({ ...c, examples: c.examples.map((r) => ({ line_no: r.lineNo, reason: r.reason, excerpt: r.excerpt })) })),
+    });
+    return;
+  }
+  const width = Math.max(0, ...codes.map((c) => c.code.length));
+  const lines = [`run ${escapeControl(runId)}: ${plural(rejected, 'rejected line')}`];
+  for (const c of codes) {
+    lines.push(`${escapeControl(c.code).padEnd(width)}  ${fmtInt(c.count)}`);
+    for (const r of c.examples) lines.push(`  line ${r.lineNo}: ${escapeControl(r.reason)}\n    ${escapeControl(r.excerpt)}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -1,45 +1,58 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import type { StateStore } from '../../store';
 import { isStale } from '../../store/runs';
-import type { RunRecord } from '../../store/types';
-import { durationMs, fmtDuration, fmtInt, table } from '../format';
+import { RUN_STATUSES, type RunRecord, type RunStatus } from '../../store/types';
+import { durationMs, escapeControl, fmtDuration, fmtInt, table } from '../format';
 import { intArg, openExisting, writeJson, type GlobalOpts } from '../shared';
 
+interface ListOpts { limit: number; status?: RunStatus; json?: boolean }
+
 export function registerRuns(program: Command): void {
-  const runs = program.command('runs').description('List runs, or show one with its telemetry');
-  runs.command('list', { isDefault: true })
-    .description('List recent runs (newest first)')
-    .option('--limit <n>', 'how many', intArg('--limit'), 20)
-    .option('--status <status>', 'only runs with this status (running, completed, failed, cancelled)')
+  const runs = program.command('runs')
+    .description('List recent runs (newest first), or show one with `runs show <run-id>`')
+    .option('--limit <n>', 'how many', intArg('--limit', 1), 20)
+    .addOption(new Option('--status <status>', 'only runs with this status').choices(RUN_STATUSES))
     .option('--json', 'print JSON')
-    .action((opts: { limit: number; status?: RunRecord['status']; json?: boolean }, cmd: Command) => {
+    .action((opts: ListOpts, cmd: Command) => {
       using store = openExisting(cmd.optsWithGlobals<GlobalOpts>());
-      const list = store.listRuns({ limit: opts.limit, status: opts.status });
+      const list = store.listRuns({ limit: opts.limit, status: opts.status }).map((r) => withCommittedCounts(store, r));
       if (opts.json) return writeJson(list.map((r) => ({ ...r, stale: isStale(r) })));
       process.stdout.write(`${runsTable(list)}\n`);
     });
   runs.command('show')
     .description('Show one run, its counters and telemetry')
-    .argument('<run-id>')
+    .argument('<run-id>', 'a run id, `latest`, or a unique prefix of an id')
     .option('--json', 'print JSON')
-    .action((runId: string, opts: { json?: boolean }, cmd: Command) => {
-      using store = openExisting(cmd.optsWithGlobals<GlobalOpts>());
-      const run = store.getRun(runId);
-      const telemetry = store.readTelemetry(runId) ?? null;
+    .action((ref: string, _opts: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<GlobalOpts & { json?: boolean }>();
+      using store = openExisting(opts);
+      const run = withCommittedCounts(store, store.resolveRun(ref));
+      const telemetry = store.readTelemetry(run.runId) ?? null;
       if (opts.json) return writeJson({ ...run, stale: isStale(run), telemetry });
-      process.stdout.write(`${runsTable([run])}\n\nsettings  ${JSON.stringify(run.settings)}\nnotes     ${run.notes ?? '-'}\n`
-        + `owner     pid ${run.ownerPid ?? '-'} on ${run.ownerHost ?? '-'}, heartbeat ${run.heartbeatAt ?? '-'}\n`
+      process.stdout.write(`${runsTable([run])}\n\n`
+        + `settings  ${escapeControl(JSON.stringify(run.settings))}\nnotes     ${escapeControl(run.notes ?? '-')}\n`
+        + `owner     pid ${run.ownerPid ?? '-'} on ${escapeControl(run.ownerHost ?? '-')}, heartbeat ${run.heartbeatAt ?? '-'}\n`
         + `telemetry ${JSON.stringify(telemetry, null, 2)}\n`);
     });
 }
 
+/**
+ * A run's counters are written when it finishes; while it runs, or after its
+ * process died (stale), the committed chunks are the truth, so they are shown.
+ */
+export function withCommittedCounts(store: StateStore, r: RunRecord): RunRecord {
+  return r.status === 'running' ? { ...r, ...store.chunkTotals(r.runId) } : r;
+}
+
 export function runsTable(list: RunRecord[]): string {
   return table(
-    ['run_id', 'type', 'status', 'started', 'duration', 'lines', 'inserted', 'updated', 'unchanged', 'rejected', 'items/s'],
+    ['run_id', 'type', 'status', 'started', 'duration', 'lines', 'inserted', 'updated', 'unchanged', 'rejected', 'chunks', 'items/s'],
     list.map((r) => {
       const ms = durationMs(r.startedAt, r.finishedAt);
       const rate = ms !== null && ms > 0 ? fmtInt(((r.linesRead - r.blankLines) * 1000) / ms) : null;
       return [r.runId, r.runType, isStale(r) ? 'stale (interrupted)' : r.status, r.startedAt.replace('T', ' ').slice(0, 19),
-        fmtDuration(ms), fmtInt(r.linesRead), fmtInt(r.inserted), fmtInt(r.updated), fmtInt(r.unchanged), fmtInt(r.rejected), rate];
+        fmtDuration(ms), fmtInt(r.linesRead), fmtInt(r.inserted), fmtInt(r.updated), fmtInt(r.unchanged), fmtInt(r.rejected),
+        fmtInt(r.chunks), rate];
     }),
   );
 }

@@ -1,34 +1,118 @@
 import type { Command } from 'commander';
-import type { StateStore } from '../../store';
+import { BrandOrchestratorError } from '../../errors';
+import { DEFAULT_MAX_REJECT_RATIO, rejectRatio } from '../../pipeline/reject-ratio';
+import { StateStore } from '../../store';
+import { isStale } from '../../store/runs';
+import type { RunRecord } from '../../store/types';
 import { EXIT } from '../exit-codes';
-import { openExisting, writeJson, type GlobalOpts } from '../shared';
+import { escapeControl, fmtInt, plural } from '../format';
+import { rejectsHint, resumeHint } from '../hints';
+import { resolveDb, writeJson, type GlobalOpts } from '../shared';
+
+interface Findings { problems: string[]; warnings: string[] }
 
 export function registerVerify(program: Command): void {
   program.command('verify')
-    .description('Check integrity, foreign keys and that every run\'s counts reconcile; exit 1 if anything is off')
+    .description("Check integrity, foreign keys, that every run's counts reconcile, and that the latest run went well; exit 1 if anything is off")
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }, cmd: Command) => {
-      using store = openExisting(cmd.optsWithGlobals<GlobalOpts>());
-      const problems = verifyStore(store);
-      if (opts.json) writeJson({ ok: problems.length === 0, problems });
-      else process.stdout.write(problems.length === 0 ? 'ok: integrity, foreign keys and run counts all check out\n' : `${problems.map((p) => `problem: ${p}`).join('\n')}\n`);
-      process.exitCode = problems.length === 0 ? EXIT.OK : EXIT.FAILED;
+      const dbPath = resolveDb(cmd.optsWithGlobals<GlobalOpts>());
+      const { problems, warnings } = verifyDatabase(dbPath);
+      const ok = problems.length === 0 && warnings.length === 0;
+      if (opts.json) writeJson({ ok, problems, warnings });
+      else {
+        const lines = [...problems.map((p) => `problem: ${p}`), ...warnings.map((w) => `warning: ${w}`)];
+        process.stdout.write(ok ? 'ok: integrity, foreign keys, run counts and the latest run all check out\n' : `${lines.map(escapeControl).join('\n')}\n`);
+      }
+      process.exitCode = ok ? EXIT.OK : EXIT.FAILED;
     });
 }
 
-/** Every problem found; empty when the database is healthy. */
-export function verifyStore(store: StateStore): string[] {
-  const problems = store.checkIntegrity();
-  for (const run of store.listRuns({ limit: Number.MAX_SAFE_INTEGER })) {
-    const sum = run.blankLines + run.inserted + run.updated + run.unchanged + run.rejected;
-    if (sum !== run.linesRead) {
-      problems.push(`run ${run.runId}: lines_read ${run.linesRead} != blank + inserted + updated + unchanged + rejected (${sum})`);
-    }
-    if (run.status === 'running') continue;
-    const t = store.chunkTotals(run.runId);
-    for (const k of ['linesRead', 'blankLines', 'inserted', 'updated', 'unchanged', 'rejected', 'chunks'] as const) {
-      if (t[k] !== run[k]) problems.push(`run ${run.runId}: ${k} is ${run[k]} on the run but ${t[k]} over its committed chunks`);
-    }
+/**
+ * Opens the database and checks it. A damaged file is a finding, not a crash:
+ * SQLite errors met on the way (`database disk image is malformed`) become
+ * problems. A database that cannot be opened at all (missing, too new) throws.
+ */
+function verifyDatabase(dbPath: string): Findings {
+  let store: StateStore;
+  try {
+    store = StateStore.open(dbPath, { readonly: true });
+  } catch (err) {
+    if (isDamage(err)) return { problems: [(err as Error).message], warnings: [] };
+    throw err;
+  }
+  try {
+    return verifyStore(store);
+  } finally {
+    store.close();
+  }
+}
+
+/** Damage, as opposed to a missing file or a too new schema: a malformed page, or a first page that is no longer a database header. */
+function isDamage(err: unknown): boolean {
+  if (!(err instanceof BrandOrchestratorError)) return false;
+  const cause = (err.cause as { code?: unknown } | undefined)?.code;
+  return err.code === 'ERR_DB_CORRUPT' || cause === 'SQLITE_NOTADB';
+}
+
+/** Every problem found (damage, counts that do not reconcile) and warning (the latest run went badly); empty when healthy. */
+export function verifyStore(store: StateStore): Findings {
+  const problems = attempt('integrity check', () => store.checkIntegrity());
+  const runs = attempt('reading the runs', () => store.listRuns({ limit: Number.MAX_SAFE_INTEGER }));
+  if (typeof runs === 'string') return { problems: [...asList(problems), runs], warnings: [] };
+  const found = asList(problems);
+  for (const run of runs) {
+    const checked = attempt(`checking run ${run.runId}`, () => runProblems(store, run));
+    found.push(...asList(checked));
+  }
+  const latest = runs[0];
+  const warnings = latest === undefined ? [] : asList(attempt('checking the latest run', () => latestRunWarnings(store, latest)));
+  return { problems: found, warnings };
+}
+
+function runProblems(store: StateStore, run: RunRecord): string[] {
+  const problems: string[] = [];
+  const sum = run.blankLines + run.inserted + run.updated + run.unchanged + run.rejected;
+  if (sum !== run.linesRead) {
+    problems.push(`run ${run.runId}: lines_read ${run.linesRead} != blank + inserted + updated + unchanged + rejected (${sum})`);
+  }
+  if (run.status === 'running') return problems;
+  const t = store.chunkTotals(run.runId);
+  for (const k of ['linesRead', 'blankLines', 'inserted', 'updated', 'unchanged', 'rejected', 'chunks'] as const) {
+    if (t[k] !== run[k]) problems.push(`run ${run.runId}: ${k} is ${run[k]} on the run but ${t[k]} over its committed chunks`);
   }
   return problems;
+}
+
+/** What a nightly operator must act on: the latest run did not complete, or rejected most of its lines. */
+function latestRunWarnings(store: StateStore, run: RunRecord): string[] {
+  const id = run.runId;
+  const input = typeof run.settings.input === 'string' ? run.settings.input : undefined;
+  const committed = store.chunkTotals(id);
+  const progress = `after committing ${plural(committed.linesRead, 'line')} in ${plural(committed.chunks, 'chunk')}`;
+  const warnings: string[] = [];
+  if (isStale(run)) warnings.push(`the latest run ${id} is stale: its process stopped ${progress}; resume it: ${resumeHint(store.path, id, input)}`);
+  else if (run.status === 'failed') warnings.push(`the latest run ${id} failed ${progress} (${run.notes ?? 'no cause recorded'}); fix the cause, then resume it: ${resumeHint(store.path, id, input)}`);
+  else if (run.status === 'cancelled') warnings.push(`the latest run ${id} was cancelled ${progress}; resume it: ${resumeHint(store.path, id, input)}`);
+  const counts = run.status === 'running' ? committed : run;
+  if (rejectRatio(counts) > DEFAULT_MAX_REJECT_RATIO) {
+    warnings.push(`the latest run ${id} rejected ${fmtInt(counts.rejected)} of ${fmtInt(counts.linesRead - counts.blankLines)} non-blank lines; `
+      + `is the feed in the expected format? See why: ${rejectsHint(store.path, id, true)}`);
+  }
+  return warnings;
+}
+
+/** `fn`'s result, or the one-line description of the SQLite error it met (anything else is a bug: thrown). */
+function attempt<T>(what: string, fn: () => T): T | string {
+  try {
+    return fn();
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code !== 'string' || !code.startsWith('SQLITE_')) throw err;
+    return `${what}: ${(err as Error).message} (${code})`;
+  }
+}
+
+function asList(v: string[] | string): string[] {
+  return typeof v === 'string' ? [v] : v;
 }

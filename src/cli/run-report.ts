@@ -1,0 +1,126 @@
+import { toError } from '../errors';
+import type { RunSummary } from '../pipeline/types';
+import { StateStore } from '../store';
+import { fmtDuration, fmtInt, plural } from './format';
+import { rejectsHint, resumeHint } from './hints';
+import type { Logger } from './logger';
+import { writeFileAtomic } from './report-files';
+
+export interface ReportError { code: string; message: string }
+
+/** What `--summary-file` and `--metrics-file` hold when the run could not start. */
+export interface SetupFailureReport { error: ReportError; finishedAt: string; dbPath: string; input: string | null }
+
+/** What `ingest --json` prints and `--summary-file` holds: the run's summary, where it ran, and why it failed. */
+export interface RunReport extends RunSummary {
+  /** Absolute path of the database. */
+  dbPath: string;
+  /** Absolute path of the input file; null for stdin. */
+  input: string | null;
+  /** Rejected lines per code (empty when none were). */
+  rejectsByCode: Record<string, number>;
+  finishedAt: string;
+  error?: ReportError;
+}
+
+/** The report of a run that started; the rejects are counted per code from the database. */
+export function buildReport(
+  s: RunSummary, where: { dbPath: string; input: string | null }, log: Logger, error?: ReportError,
+): RunReport {
+  return { ...s, ...where, rejectsByCode: rejectsByCode(where.dbPath, s, log), finishedAt: new Date().toISOString(), ...(error === undefined ? {} : { error }) };
+}
+
+/** A failed count must not hide the run's outcome: the report is made without it. */
+function rejectsByCode(dbPath: string, s: RunSummary, log: Logger): Record<string, number> {
+  if (s.rejected === 0) return {};
+  try {
+    using store = StateStore.open(dbPath, { readonly: true });
+    return Object.fromEntries(store.rejectCounts(s.runId).map((c) => [c.code, c.count]));
+  } catch (err) {
+    log.warn(`the rejects could not be counted per code: ${toError(err).message}`);
+    return {};
+  }
+}
+
+export function reportError(err: unknown): ReportError {
+  const e = toError(err);
+  const code = (e as { code?: unknown }).code;
+  return { code: typeof code === 'string' ? code : 'ERR_INTERNAL', message: e.message };
+}
+
+/** The summary as log lines: info when the run completed, warn when cancelled, error when it failed; the first carries the report. */
+export function logSummary(log: Logger, report: RunReport): void {
+  const level = report.status === 'completed' ? 'info' : report.status === 'cancelled' ? 'warn' : 'error';
+  summaryLines(report).forEach((line, i) => {
+    if (i === 0) log[level]({ summary: report }, line);
+    else log[level](line);
+  });
+}
+
+/** Writes the report to `--summary-file` (JSON) and `--metrics-file` (OpenMetrics); a failed write is logged, not fatal. */
+export function writeReportFiles(files: { summary?: string; metrics?: string }, report: RunReport | SetupFailureReport, log: Logger): void {
+  const outputs: [string | undefined, () => string][] = [[files.summary, () => `${JSON.stringify(report, null, 2)}\n`], [files.metrics, () => metricsText(report)]];
+  for (const [path, text] of outputs) {
+    if (path === undefined) continue;
+    try {
+      writeFileAtomic(path, text());
+    } catch (err) {
+      log.error(`could not write ${path}: ${toError(err).message}`);
+    }
+  }
+}
+
+/**
+ * The run's summary as a few human lines (each one log line): outcome and
+ * speed, the line counts, the files, the rejects per code with the command
+ * that lists them, the error, and the command that resumes the run.
+ */
+export function summaryLines(r: RunReport): string[] {
+  const lines = [
+    `run ${r.runId} ${r.status} in ${fmtDuration(r.durationMs)} (${fmtInt(r.itemsPerSecond)} items/s, ${plural(r.workers, 'worker')}, chunks of ${fmtInt(r.chunkSize)})`,
+    `lines ${fmtInt(r.linesRead)} = blank ${fmtInt(r.blankLines)} + inserted ${fmtInt(r.inserted)} + updated ${fmtInt(r.updated)}`
+      + ` + unchanged ${fmtInt(r.unchanged)} + rejected ${fmtInt(r.rejected)}; ${plural(r.chunks, 'chunk')} committed`
+      + (r.resumedChunks > 0 ? ` (${fmtInt(r.resumedChunks)} before the resume)` : ''),
+    `database ${r.dbPath}, input ${r.input ?? 'stdin'}`,
+  ];
+  const codes = Object.entries(r.rejectsByCode);
+  if (codes.length > 0) {
+    lines.push(`rejected ${plural(r.rejected, 'line')}: ${codes.map(([code, n]) => `${code} ${fmtInt(n)}`).join(', ')}; `
+      + `list them: ${rejectsHint(r.dbPath, r.runId)}`);
+  }
+  if (r.error !== undefined) lines.push(`error ${r.error.code}: ${r.error.message}`);
+  if (r.status === 'cancelled' || r.status === 'failed') lines.push(`resume with: ${resumeHint(r.dbPath, r.runId, r.input ?? undefined)}`);
+  return lines;
+}
+
+/**
+ * The report as OpenMetrics text for node_exporter's textfile collector
+ * (Prometheus text format; `# EOF` is a comment to it). Gauges of the last
+ * run only: no run id label, so a nightly job adds no series.
+ */
+export function metricsText(r: RunReport | SetupFailureReport): string {
+  const out: string[] = [];
+  const gauge = (name: string, help: string, samples: [labels: string, value: number][]) => {
+    out.push(`# TYPE brand_orchestrator_${name} gauge`, `# HELP brand_orchestrator_${name} ${help}`);
+    for (const [labels, value] of samples) out.push(`brand_orchestrator_${name}${labels} ${value}`);
+  };
+  const status = 'status' in r ? r.status : 'error';
+  gauge('last_run_success', 'Whether the last ingest completed (1) or not (0).', [['', status === 'completed' ? 1 : 0]]);
+  gauge('last_run_status', 'The last ingest\'s outcome (1 for the one it had).',
+    ['completed', 'failed', 'cancelled', 'error'].map((s) => [`{status="${s}"}`, s === status ? 1 : 0]));
+  gauge('last_run_finished_timestamp_seconds', 'When the last ingest ended (Unix time).', [['', Date.parse(r.finishedAt) / 1000]]);
+  if ('runId' in r) {
+    gauge('last_run_duration_seconds', 'How long the last ingest ran.', [['', r.durationMs / 1000]]);
+    gauge('last_run_lines', 'Lines of the last ingest by outcome.',
+      (['blankLines', 'inserted', 'updated', 'unchanged', 'rejected'] as const).map((k) => [`{outcome="${k === 'blankLines' ? 'blank' : k}"}`, r[k]]));
+    gauge('last_run_rejects', 'Rejected lines of the last ingest by reject code.',
+      Object.entries(r.rejectsByCode).map(([code, n]) => [`{code="${labelValue(code)}"}`, n]));
+    gauge('last_run_items_per_second', 'Non-blank lines handled per second by the last ingest.', [['', r.itemsPerSecond]]);
+  }
+  if (r.error !== undefined) gauge('last_run_error', 'The error code of the last ingest, if it failed.', [[`{code="${labelValue(r.error.code)}"}`, 1]]);
+  return `${out.join('\n')}\n# EOF\n`;
+}
+
+function labelValue(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
