@@ -244,6 +244,15 @@ describe('runPipeline()', () => {
     expect(store.listRejects(s.runId)[0]!.excerpt.length).toBeLessThanOrEqual(200);
   });
 
+  it('names the limit, not a false size, for a line far over it (the chunker keeps only its head)', async () => {
+    const input = writeFeed('long.ndjson', [itemLine('a'), itemLine('huge', { summary: 'x'.repeat(50_000) }), itemLine('b')]);
+    const s = await runPipeline({ input, dbPath: t.db, workers: 1, maxLineBytes: 1024 });
+    expect(s).toMatchObject({ linesRead: 3, inserted: 2, rejected: 1 });
+    using store = StateStore.open(t.db);
+    const [r] = store.listRejects(s.runId);
+    expect(r).toMatchObject({ lineNo: 2, code: 'line_too_long', reason: 'Line is longer than the limit of 1024 bytes' });
+  });
+
   it('rolls back a chunk whose transaction throws, retries it and completes', async () => {
     const input = writeFeed('feed.ndjson', mixedFeed(400).lines);
     const s = await runPipeline({
