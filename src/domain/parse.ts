@@ -32,7 +32,7 @@
  *   in a stored column is `invalid_value`; in ignored fields it is harmless.
  */
 import type { AppConfig } from '../config';
-import { Invalid, truncate } from './invalid';
+import { Invalid, ownCopy, truncate } from './invalid';
 import { buildRow } from './row';
 import type { ParseResult, RejectCode } from './types';
 import { validateItem } from './validate';
@@ -89,6 +89,12 @@ export function parseIntelLine(text: string, lineNo: number, config: AppConfig, 
   }
 }
 
+/**
+ * A reject lives until its chunk commits, so it must not keep its (up to
+ * 1 MiB) line alive: the excerpt is copied out of the line; the reason is
+ * copied too, whatever it quotes (validation's reasons quote values through
+ * JSON.stringify, already a copy).
+ */
 function reject(lineNo: number, code: RejectCode, reason: string, text: string): ParseResult {
-  return { ok: false, reject: { lineNo, code, reason, excerpt: truncate(text, EXCERPT_MAX_CHARS) } };
+  return { ok: false, reject: { lineNo, code, reason: ownCopy(reason), excerpt: ownCopy(truncate(text, EXCERPT_MAX_CHARS)) } };
 }
