@@ -190,4 +190,10 @@ describe('brand-orchestrator --help / --version / generate', () => {
     expect(cli(['generate', '--count', '50', '--seed', '8']).stdout).not.toBe(a);
     expect(cli(['generate', '--count', '5', '--bad-ratio', '2']).status).toBe(2);
   });
+
+  it('generate -o into a missing folder is a setup error: one coded line, exit 2', () => {
+    const r = cli(['generate', '--count', '5', '-o', join(t.dir, 'missing', 'feed.ndjson')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`brand-orchestrator: ERR_OUTPUT: Cannot write ${join(t.dir, 'missing', 'feed.ndjson')}: folder ${join(t.dir, 'missing')} does not exist\n`);
+  });
 });

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'ERR_DB'
   | 'ERR_INPUT'
   | 'ERR_INPUT_CHANGED'
+  | 'ERR_OUTPUT'
   | 'ERR_TOO_MANY_REJECTS'
   | 'ERR_WORKER'
   | 'ERR_CANCELLED'
@@ -53,6 +54,13 @@ export class BusyError extends BrandOrchestratorError {
 /** The input cannot be read, or no longer matches what a run committed. */
 export class InputError extends BrandOrchestratorError {}
 
+/** An output file cannot be written where asked (a missing folder, no permission, or a file that must not be overwritten). */
+export class OutputError extends BrandOrchestratorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_OUTPUT', message, options);
+  }
+}
+
 /** A worker failed on a chunk more often than the retry budget allows. */
 export class WorkerError extends BrandOrchestratorError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -76,7 +84,7 @@ export class CancelledError extends BrandOrchestratorError {
 
 const KNOWN_CODES = new Set<string>([
   'ERR_INVALID_OPTION', 'ERR_INVALID_CONFIG', 'ERR_STORE_CLOSED', 'ERR_SCHEMA_TOO_NEW', 'ERR_RUN_NOT_FOUND',
-  'ERR_RUN_EXISTS', 'ERR_DB_BUSY', 'ERR_DB_FULL', 'ERR_DB', 'ERR_INPUT', 'ERR_INPUT_CHANGED',
+  'ERR_RUN_EXISTS', 'ERR_DB_BUSY', 'ERR_DB_FULL', 'ERR_DB', 'ERR_INPUT', 'ERR_INPUT_CHANGED', 'ERR_OUTPUT',
   'ERR_TOO_MANY_REJECTS', 'ERR_WORKER', 'ERR_CANCELLED', 'ERR_INTERNAL',
 ]);
 

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { once } from 'node:events';
 import { generateLines, writeFeed } from '../../gen/generate';
 import { CliError } from '../exit-codes';
+import { outputError } from '../fs-errors';
 import { intArg } from '../shared';
 
 interface GenerateOpts { count: number; badRatio: string; seed: number; output?: string }
@@ -17,7 +18,8 @@ export function registerGenerate(program: Command): void {
       const badRatio = Number(opts.badRatio);
       if (!Number.isFinite(badRatio) || badRatio < 0 || badRatio > 1) throw new CliError(`--bad-ratio expects a number from 0 to 1, got ${JSON.stringify(opts.badRatio)}`);
       if (opts.output !== undefined) {
-        await writeFeed(opts.output, { count: opts.count, badRatio, seed: opts.seed });
+        const output = opts.output;
+        await writeFeed(output, { count: opts.count, badRatio, seed: opts.seed }).catch((err: unknown) => { throw outputError(output, err); });
         return;
       }
       for (const line of generateLines({ count: opts.count, badRatio, seed: opts.seed })) {
