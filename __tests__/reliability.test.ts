@@ -71,6 +71,23 @@ describe('runPipeline({resume})', () => {
   });
 });
 
+describe('items/s of a resumed run', () => {
+  it('counts only the lines this process handled, not those committed before the resume', async () => {
+    const lines = mixedFeed(400).lines;
+    lines[399] = '[1]'; // a reject in the last chunk: past maxRejects 0 after every chunk has committed
+    const input = join(t.dir, 'last-bad.ndjson');
+    writeFileSync(input, `${lines.join('\n')}\n`);
+    const e = await failed(runPipeline({ input, dbPath: t.db, workers: 1, chunkSize: 100, runId: 'r', maxRejects: 0 }));
+    expect(e.summary).toMatchObject({ status: 'failed', chunks: 4 });
+    const progress: number[] = [];
+    const s = await runPipeline({ input, dbPath: t.db, workers: 1, resume: 'r', progressIntervalMs: 0, onProgress: (p) => progress.push(p.itemsPerSecond) });
+    expect(s).toMatchObject({ status: 'completed', linesRead: 400, resumedChunks: 4, itemsPerSecond: 0 });
+    expect(progress).toEqual([0]);
+    using store = StateStore.open(t.db);
+    expect(store.readTelemetry('r')).toMatchObject({ itemsPerSecond: 0 });
+  });
+});
+
 describe('failure ordering', () => {
   it('settles when an earlier chunk fails after a later one already did (no chunk waits forever)', async () => {
     const input = feed(6000);

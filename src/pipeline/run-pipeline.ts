@@ -279,7 +279,7 @@ class Scheduler {
     const durationMs = Math.round(this.#stats.elapsedMs);
     const summary: RunSummary = {
       runId, status, ...totals, durationMs,
-      itemsPerSecond: durationMs > 0 ? Math.round(((totals.linesRead - totals.blankLines) * 1000) / durationMs) : 0,
+      itemsPerSecond: Math.round(this.#stats.itemsPerSecondOver(durationMs)),
       workers: this.#opts.workers, chunkSize: this.#prep.chunkSize, resumedChunks: this.#resumedChunks,
     };
     const notes = this.#failure ? `${codeOf(this.#failure)}: ${this.#failure.message}` : null;
