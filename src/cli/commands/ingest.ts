@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { createWriteStream, openSync, statSync } from 'node:fs';
-import { once } from 'node:events';
+import { statSync } from 'node:fs';
 import { runPipeline, type PipelineFailure } from '../../pipeline';
 import type { RunSummary } from '../../pipeline/types';
-import { StateStore } from '../../store';
 import { CliError, EXIT } from '../exit-codes';
 import { fmtDuration, fmtInt } from '../format';
 import { createProgress } from '../progress';
+import { RejectsFile } from '../rejects-file';
 import { intArg, resolveDb, type GlobalOpts } from '../shared';
 
 interface IngestOpts extends GlobalOpts {
@@ -40,7 +39,7 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
   if (sync !== 'NORMAL' && sync !== 'FULL') throw new CliError(`--synchronous must be normal or full, got ${JSON.stringify(opts.synchronous)}`);
   const dbPath = resolveDb(opts);
   // Found out now, not after an hour of ingesting.
-  const rejectsFd = opts.rejects === undefined ? undefined : openForWriting(opts.rejects);
+  const rejectsFile = opts.rejects === undefined ? undefined : RejectsFile.open(opts.rejects, { dbPath, input: file });
   const ac = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -72,9 +71,9 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
   }
   if (opts.json) process.stdout.write(`${JSON.stringify(failure ? { ...summary, error: { code: failure.code, message: failure.message } } : summary)}\n`);
   else if (!opts.quiet || failure || summary.status === 'cancelled') printSummary(summary, failure);
-  if (rejectsFd !== undefined) {
+  if (rejectsFile !== undefined) {
     try {
-      await writeRejects(dbPath, summary.runId, rejectsFd);
+      rejectsFile.commit(dbPath, summary.runId);
     } catch (err) {
       throw new CliError(`The run's rejects could not be written to ${String(opts.rejects)}: ${(err as Error).message}`, EXIT.FAILED);
     }
@@ -101,22 +100,4 @@ function printSummary(s: RunSummary, failure: PipelineFailure | undefined): void
   if (failure) lines.push(`  error ${failure.code}: ${failure.message}`);
   if (s.status === 'cancelled') lines.push(`  resume with: brand-orchestrator ingest <file> --resume ${s.runId}`);
   process.stderr.write(`${lines.join('\n')}\n`);
-}
-
-function openForWriting(path: string): number {
-  try {
-    return openSync(path, 'w');
-  } catch (err) {
-    throw new CliError(`Cannot write --rejects ${path}: ${(err as Error).message}`);
-  }
-}
-
-async function writeRejects(dbPath: string, runId: string, fd: number): Promise<void> {
-  const out = createWriteStream('', { fd });
-  using store = StateStore.open(dbPath, { readonly: true });
-  for (const r of store.iterateRejects(runId)) {
-    if (!out.write(`${JSON.stringify({ line_no: r.lineNo, code: r.code, reason: r.reason, excerpt: r.excerpt })}\n`)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
 }
