@@ -1,4 +1,5 @@
 import { types } from 'node:util';
+import { tempDirNote, tempDirProblem } from './store/temp-dir';
 
 /**
  * Error hierarchy. Every error the library throws carries a stable `code` the
@@ -16,6 +17,7 @@ export type ErrorCode =
   | 'ERR_DB_BUSY'
   | 'ERR_DB_FULL'
   | 'ERR_DB'
+  | 'ERR_TEMP_DIR'
   | 'ERR_INPUT'
   | 'ERR_INPUT_CHANGED'
   | 'ERR_OUTPUT'
@@ -84,7 +86,7 @@ export class CancelledError extends BrandOrchestratorError {
 
 const KNOWN_CODES = new Set<string>([
   'ERR_INVALID_OPTION', 'ERR_INVALID_CONFIG', 'ERR_STORE_CLOSED', 'ERR_SCHEMA_TOO_NEW', 'ERR_RUN_NOT_FOUND',
-  'ERR_RUN_EXISTS', 'ERR_DB_BUSY', 'ERR_DB_FULL', 'ERR_DB', 'ERR_INPUT', 'ERR_INPUT_CHANGED', 'ERR_OUTPUT',
+  'ERR_RUN_EXISTS', 'ERR_DB_BUSY', 'ERR_DB_FULL', 'ERR_DB', 'ERR_TEMP_DIR', 'ERR_INPUT', 'ERR_INPUT_CHANGED', 'ERR_OUTPUT',
   'ERR_TOO_MANY_REJECTS', 'ERR_WORKER', 'ERR_CANCELLED', 'ERR_INTERNAL',
 ]);
 
@@ -104,7 +106,11 @@ export function fromSqliteError(err: unknown, context: string): BrandOrchestrato
       return new BusyError(`${context}: the database is locked by another connection (${sqliteCode})`, { cause: e });
     }
     if (sqliteCode === 'SQLITE_FULL') {
-      return new StoreError('ERR_DB_FULL', `${context}: the database or disk is full (${sqliteCode})`, { cause: e });
+      // SQLite does not say which file hit the limit: its temp folder may be the full one.
+      return new StoreError('ERR_DB_FULL', `${context}: the database or disk is full (${sqliteCode}); ${tempDirNote()}`, { cause: e });
+    }
+    if (sqliteCode === 'SQLITE_IOERR_GETTEMPPATH') {
+      return new StoreError('ERR_TEMP_DIR', `${context}: ${tempDirProblem() ?? 'SQLite found no folder for its temporary files'}`, { cause: e });
     }
   }
   if (e instanceof BrandOrchestratorError) return e;
