@@ -11,6 +11,7 @@ import { Chunker, type Chunk } from './chunker';
 import { openInput, type OpenedInput } from './input';
 import { prepareRun, type PreparedRun } from './prepare-run';
 import { resolvePipelineOptions, type ResolvedPipelineOptions } from './options';
+import { finishRun } from './finish-run';
 import { createPool } from './pool';
 import { TURN_SLOTS, type ChunkReply, type ChunkTask, type WorkerInit } from './protocol';
 import { RunStats } from './stats';
@@ -46,9 +47,6 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
 }
 
 const STOPPED = Symbol('stopped');
-
-/** The final run-row write waits at least this long for a lock. */
-const FINISH_BUSY_WAIT_MS = 30_000;
 
 class Scheduler {
   readonly #opts: ResolvedPipelineOptions;
@@ -266,7 +264,7 @@ class Scheduler {
   }
 
   #finish(runId: string): RunSummary {
-    const status: RunStatus = this.#failure ? 'failed' : this.#cancelled && !this.#allDispatched ? 'cancelled' : 'completed';
+    const status = this.#failure ? 'failed' : this.#cancelled && !this.#allDispatched ? 'cancelled' : 'completed';
     try {
       return withDbErrors(() => this.#finishRun(runId, status), `Finishing run ${runId}`);
     } finally {
@@ -274,30 +272,19 @@ class Scheduler {
     }
   }
 
-  #finishRun(runId: string, status: RunStatus): RunSummary {
-    const totals = this.#store.chunkTotals(runId);
+  #finishRun(runId: string, status: Exclude<RunStatus, 'running'>): RunSummary {
     const durationMs = Math.round(this.#stats.elapsedMs);
-    const summary: RunSummary = {
-      runId, status, ...totals, durationMs,
-      itemsPerSecond: Math.round(this.#stats.itemsPerSecondOver(durationMs)),
-      workers: this.#opts.workers, chunkSize: this.#prep.chunkSize, resumedChunks: this.#resumedChunks,
-    };
-    const notes = this.#failure ? `${codeOf(this.#failure)}: ${this.#failure.message}` : null;
-    const telemetry = this.#stats.telemetry(this.#opts.workers, { chunkSize: this.#prep.chunkSize });
-    // The run's last write waits longer than a chunk would; if the database
-    // stays locked even so, the run is left `running` (stale, resumable).
+    const s = this.#stats;
     try {
-      withBusyRetry(() => this.#store.transaction(() => {
-        this.#store.writeTelemetry(runId, telemetry);
-        this.#store.finishRun(runId, status, notes, totals);
-      }), Math.max(this.#opts.maxBusyWaitMs, FINISH_BUSY_WAIT_MS), `Finishing run ${runId}`);
-    } catch (err) {
-      if (this.#failure === undefined) throw err;
+      return finishRun(this.#store, {
+        runId, status, failure: this.#failure, maxBusyWaitMs: this.#opts.maxBusyWaitMs,
+        seen: { linesRead: s.linesRead, blankLines: s.blankLines, inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, rejected: s.rejected, chunks: s.chunksDone },
+        rest: { durationMs, itemsPerSecond: Math.round(s.itemsPerSecondOver(durationMs)), workers: this.#opts.workers, chunkSize: this.#prep.chunkSize, resumedChunks: this.#resumedChunks },
+        telemetry: s.telemetry(this.#opts.workers, { chunkSize: this.#prep.chunkSize }),
+      });
+    } finally {
+      this.#emitProgress(true); // after the run row is final: a throwing callback cannot leave it `running`
     }
-    this.#store.checkpoint('TRUNCATE');
-    this.#emitProgress(true); // after the run row is final: a throwing callback cannot leave it `running`
-    if (this.#failure) throw Object.assign(asTyped(this.#failure), { summary });
-    return summary;
   }
 }
 
@@ -308,13 +295,4 @@ function withDbErrors<T>(fn: () => T, context: string): T {
   } catch (err) {
     throw err instanceof BrandOrchestratorError ? err : fromSqliteError(err, context);
   }
-}
-
-function codeOf(e: Error): string {
-  const c = (e as { code?: unknown }).code;
-  return typeof c === 'string' ? c : 'ERR_INTERNAL';
-}
-
-function asTyped(e: Error): BrandOrchestratorError {
-  return e instanceof BrandOrchestratorError ? e : new BrandOrchestratorError('ERR_INTERNAL', e.message, { cause: e });
 }

@@ -92,4 +92,10 @@ export interface RunSummary extends LineCounts {
   chunkSize: number;
   /** Chunks skipped because a resumed run had committed them. */
   resumedChunks: number;
+  /**
+   * Present when something went wrong after the chunks were committed: the
+   * final WAL checkpoint failed, or the run's end could not be recorded (then
+   * `status` is what the database still says, `running`).
+   */
+  warnings?: string[];
 }

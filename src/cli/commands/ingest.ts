@@ -4,6 +4,7 @@ import { runPipeline, type PipelineFailure } from '../../pipeline';
 import type { RunSummary } from '../../pipeline/types';
 import { CliError, EXIT } from '../exit-codes';
 import { fmtDuration, fmtInt } from '../format';
+import { mustReport, outcomeLines } from '../outcome';
 import { createProgress } from '../progress';
 import { RejectsFile } from '../rejects-file';
 import { intArg, resolveDb, type GlobalOpts } from '../shared';
@@ -70,7 +71,7 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
     process.off('SIGTERM', onSignal);
   }
   if (opts.json) process.stdout.write(`${JSON.stringify(failure ? { ...summary, error: { code: failure.code, message: failure.message } } : summary)}\n`);
-  else if (!opts.quiet || failure || summary.status === 'cancelled') printSummary(summary, failure);
+  else if (!opts.quiet || mustReport(summary, failure !== undefined)) printSummary(summary, failure);
   if (rejectsFile !== undefined) {
     try {
       rejectsFile.commit(dbPath, summary.runId);
@@ -98,6 +99,6 @@ function printSummary(s: RunSummary, failure: PipelineFailure | undefined): void
       + (s.resumedChunks > 0 ? ` (${fmtInt(s.resumedChunks)} from before the resume)` : ''),
   ];
   if (failure) lines.push(`  error ${failure.code}: ${failure.message}`);
-  if (s.status === 'cancelled') lines.push(`  resume with: brand-orchestrator ingest <file> --resume ${s.runId}`);
+  lines.push(...outcomeLines(s));
   process.stderr.write(`${lines.join('\n')}\n`);
 }

@@ -1,0 +1,87 @@
+import { BrandOrchestratorError, fromSqliteError, toError } from '../errors';
+import type { StateStore } from '../store';
+import { withBusyRetry } from '../store/busy';
+import type { LineCounts, RunStatus } from '../store/types';
+import type { RunSummary } from './types';
+
+/** The run's last write waits at least this long for a lock. */
+const FINISH_BUSY_WAIT_MS = 30_000;
+
+/** How a run ended, as the scheduler saw it. */
+export interface RunEnd {
+  runId: string;
+  status: Exclude<RunStatus, 'running'>;
+  /** The run's first failure (the chunk that failed, a reading error...). */
+  failure: Error | undefined;
+  /** The committed counts the scheduler saw, used when the database cannot be read. */
+  seen: LineCounts & { chunks: number };
+  /** The rest of the summary. */
+  rest: Pick<RunSummary, 'durationMs' | 'itemsPerSecond' | 'workers' | 'chunkSize' | 'resumedChunks'>;
+  telemetry: Record<string, unknown>;
+  maxBusyWaitMs: number;
+}
+
+/**
+ * Records how a run ended, then reports it as recorded. The summary's status
+ * is what the `runs` row says: a run whose end could not be written (a full
+ * disk, a lock held past the wait) is still `running` there, and is reported
+ * so, with a warning. A failed final WAL checkpoint is a warning: the run's
+ * data is committed in the WAL, which SQLite folds back at a later
+ * checkpoint. A failed run rejects with its first failure, the error that
+ * names its cause; a run whose end could not be recorded rejects with that
+ * error. Either way the error carries the summary.
+ */
+export function finishRun(store: StateStore, end: RunEnd): RunSummary {
+  const warnings: string[] = [];
+  let totals = end.seen;
+  try {
+    totals = store.chunkTotals(end.runId);
+  } catch (err) {
+    warnings.push(`${coded(err, 'Reading the committed counts').message}; the counts are the ones this process saw`);
+  }
+  const notes = end.failure ? `${codeOf(end.failure)}: ${end.failure.message}` : null;
+  let status: RunStatus = end.status;
+  let unrecorded: BrandOrchestratorError | undefined;
+  try {
+    withBusyRetry(() => store.transaction(() => {
+      store.writeTelemetry(end.runId, end.telemetry);
+      store.finishRun(end.runId, end.status, notes, totals);
+    }), Math.max(end.maxBusyWaitMs, FINISH_BUSY_WAIT_MS), `Recording the end of run ${end.runId}`);
+  } catch (err) {
+    unrecorded = coded(err, `Recording the end of run ${end.runId}`);
+    status = recordedStatus(store, end.runId);
+    warnings.push(`the run's end (${end.status}) could not be recorded: ${unrecorded.code}: ${unrecorded.message}; the database says \`${status}\``);
+  }
+  try {
+    store.checkpoint('TRUNCATE');
+  } catch (err) {
+    const e = coded(err, 'The final WAL checkpoint failed');
+    warnings.push(`${e.code}: ${e.message}; the run's data is committed (in the -wal file) and SQLite folds it into the database at a later checkpoint`);
+  }
+  const summary: RunSummary = { runId: end.runId, status, ...totals, ...end.rest, ...(warnings.length > 0 ? { warnings } : {}) };
+  const error = end.failure ?? unrecorded;
+  if (error !== undefined) throw Object.assign(asTyped(error), { summary });
+  return summary;
+}
+
+/** The status the `runs` row holds now (`running` when it cannot be read either). */
+function recordedStatus(store: StateStore, runId: string): RunStatus {
+  try {
+    return store.findRun(runId)?.status ?? 'running';
+  } catch {
+    return 'running';
+  }
+}
+
+function coded(err: unknown, context: string): BrandOrchestratorError {
+  return err instanceof BrandOrchestratorError ? err : fromSqliteError(err, context);
+}
+
+function codeOf(e: Error): string {
+  const c = (e as { code?: unknown }).code;
+  return typeof c === 'string' ? c : 'ERR_INTERNAL';
+}
+
+function asTyped(e: Error): BrandOrchestratorError {
+  return e instanceof BrandOrchestratorError ? e : new BrandOrchestratorError('ERR_INTERNAL', toError(e).message, { cause: e });
+}
