@@ -139,10 +139,12 @@ describe('failure ordering', () => {
     expect(endless.destroyed).toBe(true);
   });
 
-  it('refuses to resume a run whose owner process is still alive', async () => {
+  it('refuses to resume a run whose owner is still alive (its heartbeat is fresh)', async () => {
     using store = StateStore.open(t.db);
     store.startRun({ runId: 'live', runType: 'batch', settings: { chunkSize: 100 } }); // owned by this (living) process
-    await expect(runPipeline({ input: feed(100), dbPath: t.db, resume: 'live' })).rejects.toThrow(/Run live is still running \(pid \d+/);
+    await expect(runPipeline({ input: feed(100), dbPath: t.db, resume: 'live' })).rejects.toMatchObject({
+      code: 'ERR_RUN_ACTIVE', message: expect.stringMatching(/^Run live is still running: its owner \(pid \d+ on .+\) sent a heartbeat/),
+    });
   });
 });
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { sqliteTempDir, tempDirProblem } from '../src/store/temp-dir';
 import { runCli } from './helpers/cli';
 import { itemLine } from './helpers/lines';
-import { inMountNamespace, mountNamespaces } from './helpers/mount-ns';
+import { inMountNamespace, mountNamespaces } from './helpers/namespaces';
 import { tempDir } from './helpers/tmp';
 
 let t: ReturnType<typeof tempDir>;

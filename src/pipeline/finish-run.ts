@@ -1,6 +1,7 @@
 import { BrandOrchestratorError, fromSqliteError, toError } from '../errors';
 import type { StateStore } from '../store';
 import { withBusyRetry } from '../store/busy';
+import type { RunClaim } from '../store/run-owner';
 import type { LineCounts, RunStatus } from '../store/types';
 import type { RunSummary } from './types';
 
@@ -19,6 +20,8 @@ export interface RunEnd {
   rest: Pick<RunSummary, 'durationMs' | 'itemsPerSecond' | 'workers' | 'chunkSize' | 'resumedChunks'>;
   telemetry: Record<string, unknown>;
   maxBusyWaitMs: number;
+  /** Released once the end is written; its lock file stays while the row still says `running`. */
+  claim: RunClaim;
 }
 
 /**
@@ -39,19 +42,14 @@ export function finishRun(store: StateStore, end: RunEnd): RunSummary {
   } catch (err) {
     warnings.push(`${coded(err, 'Reading the committed counts').message}; the counts are the ones this process saw`);
   }
-  const notes = end.failure ? `${codeOf(end.failure)}: ${end.failure.message}` : null;
-  let status: RunStatus = end.status;
-  let unrecorded: BrandOrchestratorError | undefined;
-  try {
-    withBusyRetry(() => store.transaction(() => {
-      store.writeTelemetry(end.runId, end.telemetry);
-      store.finishRun(end.runId, end.status, notes, totals);
-    }), Math.max(end.maxBusyWaitMs, FINISH_BUSY_WAIT_MS), `Recording the end of run ${end.runId}`);
-  } catch (err) {
-    unrecorded = coded(err, `Recording the end of run ${end.runId}`);
-    status = recordedStatus(store, end.runId);
+  // A run taken over by another process is its new owner's to end.
+  const takenOver = codeOf(end.failure) === 'ERR_RUN_TAKEN_OVER';
+  const unrecorded = takenOver ? undefined : recordEnd(store, end, totals);
+  const status = takenOver || unrecorded !== undefined ? recordedStatus(store, end.runId) : end.status;
+  if (unrecorded !== undefined) {
     warnings.push(`the run's end (${end.status}) could not be recorded: ${unrecorded.code}: ${unrecorded.message}; the database says \`${status}\``);
   }
+  end.claim.release(takenOver || status !== 'running');
   try {
     store.checkpoint('TRUNCATE');
   } catch (err) {
@@ -62,6 +60,21 @@ export function finishRun(store: StateStore, end: RunEnd): RunSummary {
   const error = end.failure ?? unrecorded;
   if (error !== undefined) throw Object.assign(asTyped(error), { summary });
   return summary;
+}
+
+/** Writes the run's end and telemetry; returns the error that kept it from being written. */
+function recordEnd(store: StateStore, end: RunEnd, totals: LineCounts & { chunks: number }): BrandOrchestratorError | undefined {
+  const notes = end.failure ? `${codeOf(end.failure)}: ${end.failure.message}` : null;
+  const context = `Recording the end of run ${end.runId}`;
+  try {
+    withBusyRetry(() => store.transaction(() => {
+      store.writeTelemetry(end.runId, end.telemetry);
+      store.finishRun(end.runId, end.status, notes, totals);
+    }), Math.max(end.maxBusyWaitMs, FINISH_BUSY_WAIT_MS), context);
+    return undefined;
+  } catch (err) {
+    return coded(err, context);
+  }
 }
 
 /** The status the `runs` row holds now (`running` when it cannot be read either). */
@@ -77,8 +90,8 @@ function coded(err: unknown, context: string): BrandOrchestratorError {
   return err instanceof BrandOrchestratorError ? err : fromSqliteError(err, context);
 }
 
-function codeOf(e: Error): string {
-  const c = (e as { code?: unknown }).code;
+function codeOf(e: Error | undefined): string {
+  const c = (e as { code?: unknown } | undefined)?.code;
   return typeof c === 'string' ? c : 'ERR_INTERNAL';
 }
 

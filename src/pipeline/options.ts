@@ -28,7 +28,7 @@ export const DEFAULT_CHUNK_SIZE = 10_000;
 export const DEFAULT_WORKER_LIMITS = Object.freeze({ maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 16 });
 
 const KEYS = new Set<string>([
-  'input', 'dbPath', 'config', 'runId', 'runType', 'resume', 'workers', 'chunkSize', 'maxInFlight', 'synchronous',
+  'input', 'dbPath', 'config', 'runId', 'runType', 'resume', 'force', 'workers', 'chunkSize', 'maxInFlight', 'synchronous',
   'maxRejects', 'maxLineBytes', 'parseAll', 'busyTimeoutMs', 'maxBusyWaitMs', 'maxAttempts', 'signal', 'onProgress',
   'progressIntervalMs', 'workerResourceLimits', 'faultInjection',
 ]);
@@ -48,6 +48,8 @@ export function resolvePipelineOptions(o: RunPipelineOptions): ResolvedPipelineO
   }
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new InvalidOptionError(`Expected \`signal\` to be an AbortSignal, got ${describe(o.signal)}`);
   if (o.parseAll !== undefined && typeof o.parseAll !== 'boolean') throw new InvalidOptionError(`Expected \`parseAll\` to be a boolean, got ${describe(o.parseAll)}`);
+  if (o.force !== undefined && typeof o.force !== 'boolean') throw new InvalidOptionError(`Expected \`force\` to be a boolean, got ${describe(o.force)}`);
+  if (o.force === true && o.resume === undefined) throw new InvalidOptionError('`force` takes over a run being resumed; give `resume` too');
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new InvalidOptionError(`Expected \`onProgress\` to be a function, got ${describe(o.onProgress)}`);
   for (const k of ['runId', 'resume', 'dbPath', 'runType'] as const) {
     const v = o[k];
@@ -63,6 +65,7 @@ export function resolvePipelineOptions(o: RunPipelineOptions): ResolvedPipelineO
     runId: o.runId,
     runType: o.runType ?? 'batch',
     resume: o.resume,
+    force: o.force ?? false,
     workers,
     chunkSize: int('chunkSize', o.chunkSize ?? DEFAULT_CHUNK_SIZE, 1, 1_000_000),
     maxInFlight: int('maxInFlight', o.maxInFlight ?? workers, 1, 1024),

@@ -5,6 +5,7 @@ import {
 } from '../errors';
 import { StateStore } from '../store';
 import { withBusyRetry } from '../store/busy';
+import { HEARTBEAT_MS, RunClaim } from '../store/run-owner';
 import type { ChunkCheckpoint, RunStatus } from '../store/types';
 import { BufferPool } from './buffers';
 import { Chunker, type Chunk } from './chunker';
@@ -36,11 +37,15 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
   const input = openInput(opts.input);
   const store = StateStore.open(opts.dbPath, { synchronous: opts.synchronous, busyTimeoutMs: opts.busyTimeoutMs });
   let scheduler: Scheduler;
+  let claim: RunClaim | undefined;
   try {
-    const prep = withDbErrors(() => withBusyRetry(() => store.transaction(() => prepareRun(store, opts)), opts.maxBusyWaitMs, 'Starting the run'), 'Starting the run');
+    claim = new RunClaim(opts.dbPath);
+    const c = claim;
+    const prep = withDbErrors(() => withBusyRetry(() => store.transaction(() => prepareRun(store, opts, c)), opts.maxBusyWaitMs, 'Starting the run'), 'Starting the run');
     scheduler = new Scheduler(opts, store, input, prep);
   } catch (err) {
     store.close();
+    claim?.release(true);
     throw err;
   }
   return scheduler.run();
@@ -89,7 +94,7 @@ class Scheduler {
     const onAbort = () => { this.#cancelled = true; this.#stop(); };
     this.#opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (this.#opts.signal?.aborted) onAbort();
-    const heartbeat = setInterval(() => this.#beat(), 5000);
+    const heartbeat = setInterval(() => this.#beat(), HEARTBEAT_MS);
     heartbeat.unref();
     try {
       this.#pool = createPool(this.#opts.workers, this.#workerInit(), this.#opts.workerResourceLimits, (err) => this.#fail(err));
@@ -258,8 +263,9 @@ class Scheduler {
   #beat(): void {
     try {
       this.#store.heartbeat(this.#prep.run.runId);
-    } catch {
+    } catch (err) {
       // A busy database only delays the heartbeat; the next one retries.
+      if ((err as { code?: unknown }).code === 'ERR_RUN_TAKEN_OVER') this.#fail(err);
     }
   }
 
@@ -269,6 +275,7 @@ class Scheduler {
       return withDbErrors(() => this.#finishRun(runId, status), `Finishing run ${runId}`);
     } finally {
       this.#store.close();
+      this.#prep.claim.release(false); // already released by finishRun, unless it threw unexpectedly
     }
   }
 
@@ -277,7 +284,7 @@ class Scheduler {
     const s = this.#stats;
     try {
       return finishRun(this.#store, {
-        runId, status, failure: this.#failure, maxBusyWaitMs: this.#opts.maxBusyWaitMs,
+        runId, status, failure: this.#failure, maxBusyWaitMs: this.#opts.maxBusyWaitMs, claim: this.#prep.claim,
         seen: { linesRead: s.linesRead, blankLines: s.blankLines, inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, rejected: s.rejected, chunks: s.chunksDone },
         rest: { durationMs, itemsPerSecond: Math.round(s.itemsPerSecondOver(durationMs)), workers: this.#opts.workers, chunkSize: this.#prep.chunkSize, resumedChunks: this.#resumedChunks },
         telemetry: s.telemetry(this.#opts.workers, { chunkSize: this.#prep.chunkSize }),

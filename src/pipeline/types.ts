@@ -39,6 +39,13 @@ export interface RunPipelineOptions {
   runType?: string;
   /** Resume this run: skip its committed chunks, process the rest, finish it. */
   resume?: string;
+  /**
+   * With `resume`: take the run over even if its owner looks alive (it holds
+   * the run's lock, or its heartbeat is fresh). Only for an owner you know
+   * has stopped; a live one stops at its next heartbeat (`ERR_RUN_TAKEN_OVER`).
+   * @defaultValue false
+   */
+  force?: boolean;
   /** Worker threads, 1 to 64. @defaultValue `os.availableParallelism()` */
   workers?: number;
   /** Lines per chunk (one transaction each). @defaultValue 10000 */

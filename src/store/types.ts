@@ -36,6 +36,8 @@ export interface RunRecord extends LineCounts {
   heartbeatAt: string | null;
   ownerPid: number | null;
   ownerHost: string | null;
+  /** Drawn by the process that started or last resumed the run (null before schema v3). */
+  ownerToken: string | null;
 }
 
 export interface UpsertCounts {

@@ -31,7 +31,7 @@ export function registerDemo(program: Command): void {
         + `  ${fmtInt(s.linesRead)} lines: ${fmtInt(s.inserted)} inserted, ${fmtInt(s.updated)} updated, ${fmtInt(s.unchanged)} unchanged, `
         + `${fmtInt(s.rejected)} rejected, ${fmtInt(s.blankLines)} blank\n\n`);
       using store = StateStore.open(config.dbPath, { readonly: true });
-      process.stdout.write(`${runsTable(store.listRuns({ limit: 5 }))}\n\n`
+      process.stdout.write(`${runsTable(store.listRuns({ limit: 5 }), store.path)}\n\n`
         + `next: npm run cli -- rejects --run ${s.runId}\n      npm run cli -- items --run ${s.runId} --format table\n      npm run cli -- --help\n`);
       process.exitCode = EXIT.OK;
     });

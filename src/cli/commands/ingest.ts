@@ -11,7 +11,7 @@ import { intArg, resolveDb, type GlobalOpts } from '../shared';
 
 interface IngestOpts extends GlobalOpts {
   runId?: string; runType: string; workers?: number; chunkSize?: number; maxRejects?: number; rejects?: string;
-  synchronous: string; json?: boolean; quiet?: boolean; resume?: string; parseAll?: boolean;
+  synchronous: string; json?: boolean; quiet?: boolean; resume?: string; parseAll?: boolean; force?: boolean;
 }
 
 export function registerIngest(program: Command): void {
@@ -22,6 +22,7 @@ export function registerIngest(program: Command): void {
     .option('--run-id <id>', 'id for the new run (default: a UUID)')
     .option('--run-type <type>', 'run type recorded on the run', 'nightly')
     .option('--resume <run-id>', 'resume an interrupted run: skip its committed chunks')
+    .option('--force', 'with --resume: take the run over even if its owner looks alive (only when you know it has stopped)')
     .option('--workers <n>', 'worker threads (default: available cores)', intArg('--workers'))
     .option('--chunk-size <n>', 'lines per chunk/transaction (default: 10000)', intArg('--chunk-size'))
     .option('--max-rejects <n>', 'fail the run after this many rejected lines', intArg('--max-rejects'))
@@ -56,7 +57,7 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
   let failure: PipelineFailure | undefined;
   try {
     summary = await runPipeline({
-      input: file === '-' ? process.stdin : file, dbPath, runId: opts.runId, runType: opts.runType, resume: opts.resume,
+      input: file === '-' ? process.stdin : file, dbPath, runId: opts.runId, runType: opts.runType, resume: opts.resume, force: opts.force,
       workers: opts.workers, chunkSize: opts.chunkSize, maxRejects: opts.maxRejects, synchronous: sync, parseAll: opts.parseAll === true,
       signal: ac.signal, onProgress: (e) => progress.update(e), progressIntervalMs: mode === 'tty' ? 200 : 1000,
     });
@@ -99,6 +100,6 @@ function printSummary(s: RunSummary, failure: PipelineFailure | undefined): void
       + (s.resumedChunks > 0 ? ` (${fmtInt(s.resumedChunks)} from before the resume)` : ''),
   ];
   if (failure) lines.push(`  error ${failure.code}: ${failure.message}`);
-  lines.push(...outcomeLines(s));
+  lines.push(...outcomeLines(s, failure?.code));
   process.stderr.write(`${lines.join('\n')}\n`);
 }

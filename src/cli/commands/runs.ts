@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { isStale } from '../../store/runs';
+import { isStale } from '../../store/run-owner';
 import type { RunRecord } from '../../store/types';
 import { durationMs, fmtDuration, fmtInt, table } from '../format';
 import { intArg, openExisting, writeJson, type GlobalOpts } from '../shared';
@@ -14,8 +14,8 @@ export function registerRuns(program: Command): void {
     .action((opts: { limit: number; status?: RunRecord['status']; json?: boolean }, cmd: Command) => {
       using store = openExisting(cmd.optsWithGlobals<GlobalOpts>());
       const list = store.listRuns({ limit: opts.limit, status: opts.status });
-      if (opts.json) return writeJson(list.map((r) => ({ ...r, stale: isStale(r) })));
-      process.stdout.write(`${runsTable(list)}\n`);
+      if (opts.json) return writeJson(list.map((r) => ({ ...r, stale: isStale(r, store.path) })));
+      process.stdout.write(`${runsTable(list, store.path)}\n`);
     });
   runs.command('show')
     .description('Show one run, its counters and telemetry')
@@ -25,20 +25,21 @@ export function registerRuns(program: Command): void {
       using store = openExisting(cmd.optsWithGlobals<GlobalOpts>());
       const run = store.getRun(runId);
       const telemetry = store.readTelemetry(runId) ?? null;
-      if (opts.json) return writeJson({ ...run, stale: isStale(run), telemetry });
-      process.stdout.write(`${runsTable([run])}\n\nsettings  ${JSON.stringify(run.settings)}\nnotes     ${run.notes ?? '-'}\n`
+      if (opts.json) return writeJson({ ...run, stale: isStale(run, store.path), telemetry });
+      process.stdout.write(`${runsTable([run], store.path)}\n\nsettings  ${JSON.stringify(run.settings)}\nnotes     ${run.notes ?? '-'}\n`
         + `owner     pid ${run.ownerPid ?? '-'} on ${run.ownerHost ?? '-'}, heartbeat ${run.heartbeatAt ?? '-'}\n`
         + `telemetry ${JSON.stringify(telemetry, null, 2)}\n`);
     });
 }
 
-export function runsTable(list: RunRecord[]): string {
+/** `dbPath`: where the runs' lock files are (see run-owner.ts); without it only heartbeats tell a stale run. */
+export function runsTable(list: RunRecord[], dbPath?: string): string {
   return table(
     ['run_id', 'type', 'status', 'started', 'duration', 'lines', 'inserted', 'updated', 'unchanged', 'rejected', 'items/s'],
     list.map((r) => {
       const ms = durationMs(r.startedAt, r.finishedAt);
       const rate = ms !== null && ms > 0 ? fmtInt(((r.linesRead - r.blankLines) * 1000) / ms) : null;
-      return [r.runId, r.runType, isStale(r) ? 'stale (interrupted)' : r.status, r.startedAt.replace('T', ' ').slice(0, 19),
+      return [r.runId, r.runType, isStale(r, dbPath) ? 'stale (interrupted)' : r.status, r.startedAt.replace('T', ' ').slice(0, 19),
         fmtDuration(ms), fmtInt(r.linesRead), fmtInt(r.inserted), fmtInt(r.updated), fmtInt(r.unchanged), fmtInt(r.rejected), rate];
     }),
   );
