@@ -114,6 +114,7 @@ describe('ownership of a running run (a token, a lock held for its lifetime, a h
       store.startRun({ runId: 'r', runType: 'batch', settings: { chunkSize: 10 } });
     }
     await expect(runPipeline({ input, dbPath: t.db, resume: 'r', force: true })).resolves.toMatchObject({ status: 'completed', linesRead: 40 });
+    expect(readdirSync(t.dir).filter((f) => f.endsWith('.lock'))).toEqual([]); // a run that ended leaves no lock file
     await expect(runPipeline({ input, dbPath: t.db, force: true })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
   });
 });
