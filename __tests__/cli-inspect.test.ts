@@ -32,7 +32,8 @@ function killedRun(runId: string, chunks: number): void {
   }
   const dead = spawnSync(process.execPath, ['-e', '']).pid; // exited: its pid names no process
   const db = new Database(t.db);
-  db.prepare('UPDATE runs SET owner_pid = ? WHERE run_id = ?').run(dead, runId);
+  // A dead owner, silent for long past the heartbeat window (a run from before owner tokens is judged by that).
+  db.prepare("UPDATE runs SET owner_pid = ?, heartbeat_at = '2000-01-01T00:00:00.000Z' WHERE run_id = ?").run(dead, runId);
   db.close();
 }
 
@@ -92,7 +93,7 @@ describe('brand-orchestrator items / rejects on large runs', () => {
     StateStore.open(t.db).close();
     const db = new Database(t.db);
     db.prepare("INSERT INTO runs (run_id, run_type, started_at, status) VALUES ('big', 'nightly', '2024-01-01T00:00:00Z', 'completed')").run();
-    const item = db.prepare("INSERT INTO intel_items (item_id, run_id, item_type, title, summary, content_hash, created_at, updated_at) VALUES (?, 'big', 'news', ?, '', 'h', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z')");
+    const item = db.prepare("INSERT INTO intel_items (item_id, run_id, item_type, title, summary, created_at, updated_at) VALUES (?, 'big', 'news', ?, '', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z')");
     const reject = db.prepare("INSERT INTO run_rejects (run_id, line_no, code, reason, excerpt) VALUES ('big', ?, 'invalid_json', ?, '{')");
     db.transaction(() => {
       for (let i = 1; i <= n; i++) { item.run(`item-${i}`, `title ${i}`); reject.run(i, `reason ${i}`); }

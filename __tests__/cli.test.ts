@@ -94,7 +94,7 @@ describe('brand-orchestrator ingest', () => {
     const run = db.prepare("SELECT status, lines_read, notes FROM runs WHERE run_id = 'sig'").get() as { status: string; lines_read: number; notes: string };
     expect(run.status).toBe('cancelled');
     expect(run.notes).toBe('ERR_CANCELLED: The run was cancelled: SIGINT');
-    expect(stderr).toMatch(/resume with: brand-orchestrator ingest <file> --resume sig/);
+    expect(stderr).toMatch(/resume with: .* ingest \S*big\.ndjson --db \S+ --resume sig/);
     expect(run.lines_read % 500).toBe(0);
     expect(run.lines_read).toBeLessThan(60000);
     expect(db.prepare('SELECT count(*) FROM intel_items').pluck().get())
@@ -123,10 +123,10 @@ describe('brand-orchestrator ingest, interrupted before its run starts', () => {
       for (let i = 0; i < 600 && !holdsDb(); i++) await new Promise((r) => setTimeout(r, 50));
       child.kill('SIGINT');
       expect(await exited).toBe(130);
-      expect(stderr.trim().split('\n')).toEqual([
-        'SIGINT: finishing in-flight chunks, then stopping (again to exit at once)',
-        expect.stringMatching(/^brand-orchestrator: ERR_CANCELLED: .*cancelled while waiting for the database lock$/),
-      ]);
+      const [notice, error, ...rest] = stderr.trim().split('\n');
+      expect(JSON.parse(notice as string)).toMatchObject({ level: 'warn', msg: 'SIGINT: finishing in-flight chunks, then stopping (SIGINT again to exit at once)' });
+      expect(error).toMatch(/^brand-orchestrator: ERR_CANCELLED: .*cancelled while waiting for the database lock$/);
+      expect(rest).toEqual([]);
     } finally {
       holder.exec('COMMIT');
       holder.close();
@@ -225,5 +225,11 @@ describe('brand-orchestrator --help / --version / generate', () => {
     expect(cli(['generate', '--count', '50', '--seed', '7']).stdout).toBe(a);
     expect(cli(['generate', '--count', '50', '--seed', '8']).stdout).not.toBe(a);
     expect(cli(['generate', '--count', '5', '--bad-ratio', '2']).status).toBe(2);
+  });
+
+  it('generate -o into a missing folder is a setup error: one coded line, exit 2', () => {
+    const r = cli(['generate', '--count', '5', '-o', join(t.dir, 'missing', 'feed.ndjson')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`brand-orchestrator: ERR_OUTPUT: Cannot write ${join(t.dir, 'missing', 'feed.ndjson')}: folder ${join(t.dir, 'missing')} does not exist\n`);
   });
 });

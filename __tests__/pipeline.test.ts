@@ -246,6 +246,37 @@ describe('runPipeline()', () => {
     expect(store.listRejects(s.runId)[0]!.excerpt.length).toBeLessThanOrEqual(200);
   });
 
+  it('names the limit, not a false size, for a line far over it (the chunker keeps only its head)', async () => {
+    const input = writeFeed('long.ndjson', [itemLine('a'), itemLine('huge', { summary: 'x'.repeat(50_000) }), itemLine('b')]);
+    const s = await runPipeline({ input, dbPath: t.db, workers: 1, maxLineBytes: 1024 });
+    expect(s).toMatchObject({ linesRead: 3, inserted: 2, rejected: 1 });
+    using store = StateStore.open(t.db);
+    const [r] = store.listRejects(s.runId);
+    expect(r).toMatchObject({ lineNo: 2, code: 'line_too_long', reason: 'Line is longer than the limit of 1024 bytes' });
+  });
+
+  it('keeps only each reject\'s own bytes: many large bad lines in one chunk lose no valid line', async () => {
+    // Each bad line is ~900 KB; a reject that kept its line alive (an excerpt
+    // or reason sliced from it) would hold ~36 MB per 40 of them, past the
+    // worker's heap limit below, and the chunk would fail on every attempt.
+    const big = 'x'.repeat(900_000);
+    const bad = (i: number) => (i % 2 === 0
+      ? `{"item_id": "bad-${i}", "title": "${big}` // invalid_json: the excerpt is the line's head
+      : JSON.stringify({ item_id: `bad-${i}`, item_type: 'news', title: 't', summary: '', decision: big })); // invalid_value: the reason quotes the decision
+    const lines = [
+      ...mixedFeed(300).lines,
+      ...Array.from({ length: 80 }, (_, i) => bad(i)),
+      ...Array.from({ length: 300 }, (_, i) => itemLine(`tail-${i}`)),
+    ];
+    const input = writeFeed('big-rejects.ndjson', lines);
+    const s = await runPipeline({ input, dbPath: t.db, workers: 1, workerResourceLimits: { maxOldGenerationSizeMb: 32 } });
+    expect(s).toMatchObject({ status: 'completed', linesRead: 680, inserted: 600, rejected: 80 });
+    using store = StateStore.open(t.db);
+    const rejects = store.listRejects(s.runId);
+    expect(rejects.map((r) => r.code)).toEqual(Array.from({ length: 80 }, (_, i) => (i % 2 === 0 ? 'invalid_json' : 'invalid_value')));
+    expect(Math.max(...rejects.map((r) => r.excerpt.length + r.reason.length))).toBeLessThan(1000);
+  });
+
   it('rolls back a chunk whose transaction throws, retries it and completes', async () => {
     const input = writeFeed('feed.ndjson', mixedFeed(400).lines);
     const s = await runWithFaults({

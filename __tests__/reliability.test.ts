@@ -72,6 +72,23 @@ describe('runPipeline({resume})', () => {
   });
 });
 
+describe('items/s of a resumed run', () => {
+  it('counts only the lines this process handled, not those committed before the resume', async () => {
+    const lines = mixedFeed(400).lines;
+    lines[399] = '[1]'; // a reject in the last chunk: past maxRejects 0 after every chunk has committed
+    const input = join(t.dir, 'last-bad.ndjson');
+    writeFileSync(input, `${lines.join('\n')}\n`);
+    const e = await failed(runPipeline({ input, dbPath: t.db, workers: 1, chunkSize: 100, runId: 'r', maxRejects: 0 }));
+    expect(e.summary).toMatchObject({ status: 'failed', chunks: 4 });
+    const progress: number[] = [];
+    const s = await runPipeline({ input, dbPath: t.db, workers: 1, resume: 'r', progressIntervalMs: 0, onProgress: (p) => progress.push(p.itemsPerSecond) });
+    expect(s).toMatchObject({ status: 'completed', linesRead: 400, resumedChunks: 4, itemsPerSecond: 0 });
+    expect(progress).toEqual([0]);
+    using store = StateStore.open(t.db);
+    expect(store.readTelemetry('r')).toMatchObject({ itemsPerSecond: 0 });
+  });
+});
+
 describe('failure ordering', () => {
   it('settles when an earlier chunk fails after a later one already did (no chunk waits forever)', async () => {
     const input = feed(6000);
@@ -124,10 +141,12 @@ describe('failure ordering', () => {
     expect(endless.destroyed).toBe(true);
   });
 
-  it('refuses to resume a run whose owner process is still alive', async () => {
+  it('refuses to resume a run whose owner is still alive (its heartbeat is fresh)', async () => {
     using store = StateStore.open(t.db);
     store.startRun({ runId: 'live', runType: 'batch', settings: { chunkSize: 100 } }); // owned by this (living) process
-    await expect(runPipeline({ input: feed(100), dbPath: t.db, resume: 'live' })).rejects.toThrow(/Run live is still running \(pid \d+/);
+    await expect(runPipeline({ input: feed(100), dbPath: t.db, resume: 'live' })).rejects.toMatchObject({
+      code: 'ERR_RUN_ACTIVE', message: expect.stringMatching(/^Run live is still running: its owner \(pid \d+ on .+\) sent a heartbeat/),
+    });
   });
 });
 

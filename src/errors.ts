@@ -1,5 +1,6 @@
 import { types } from 'node:util';
 import type { RunSummary } from './pipeline/types';
+import { tempDirNote, tempDirProblem } from './store/temp-dir';
 
 /**
  * Error hierarchy. Every error the library throws carries a stable `code` the
@@ -15,12 +16,16 @@ export type ErrorCode =
   | 'ERR_RUN_NOT_FOUND'
   | 'ERR_RUN_EXISTS'
   | 'ERR_RUN_AMBIGUOUS'
+  | 'ERR_RUN_ACTIVE'
+  | 'ERR_RUN_TAKEN_OVER'
   | 'ERR_DB_BUSY'
   | 'ERR_DB_FULL'
   | 'ERR_DB_CORRUPT'
   | 'ERR_DB'
+  | 'ERR_TEMP_DIR'
   | 'ERR_INPUT'
   | 'ERR_INPUT_CHANGED'
+  | 'ERR_OUTPUT'
   | 'ERR_TOO_MANY_REJECTS'
   | 'ERR_WORKER'
   | 'ERR_CANCELLED'
@@ -55,6 +60,13 @@ export class BusyError extends BrandOrchestratorError {
 
 /** The input cannot be read, or no longer matches what a run committed. */
 export class InputError extends BrandOrchestratorError {}
+
+/** An output file cannot be written where asked (a missing folder, no permission, or a file that must not be overwritten). */
+export class OutputError extends BrandOrchestratorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_OUTPUT', message, options);
+  }
+}
 
 /**
  * A worker failed on a chunk more often than the retry budget allows. Only a
@@ -99,7 +111,8 @@ export class CancelledError extends BrandOrchestratorError {
 
 const KNOWN_CODES = new Set<string>([
   'ERR_INVALID_OPTION', 'ERR_INVALID_CONFIG', 'ERR_STORE_CLOSED', 'ERR_SCHEMA_TOO_NEW', 'ERR_RUN_NOT_FOUND',
-  'ERR_RUN_EXISTS', 'ERR_RUN_AMBIGUOUS', 'ERR_DB_BUSY', 'ERR_DB_FULL', 'ERR_DB_CORRUPT', 'ERR_DB', 'ERR_INPUT', 'ERR_INPUT_CHANGED',
+  'ERR_RUN_EXISTS', 'ERR_RUN_AMBIGUOUS', 'ERR_RUN_ACTIVE', 'ERR_RUN_TAKEN_OVER', 'ERR_DB_BUSY', 'ERR_DB_FULL', 'ERR_DB_CORRUPT', 'ERR_DB',
+  'ERR_TEMP_DIR', 'ERR_INPUT', 'ERR_INPUT_CHANGED', 'ERR_OUTPUT',
   'ERR_TOO_MANY_REJECTS', 'ERR_WORKER', 'ERR_CANCELLED', 'ERR_INTERNAL',
 ]);
 
@@ -119,7 +132,11 @@ export function fromSqliteError(err: unknown, context: string): BrandOrchestrato
       return new BusyError(`${context}: the database is locked by another connection (${sqliteCode})`, { cause: e });
     }
     if (sqliteCode === 'SQLITE_FULL') {
-      return new StoreError('ERR_DB_FULL', `${context}: the database or disk is full (${sqliteCode})`, { cause: e });
+      // SQLite does not say which file hit the limit: its temp folder may be the full one.
+      return new StoreError('ERR_DB_FULL', `${context}: the database or disk is full (${sqliteCode}); ${tempDirNote()}`, { cause: e });
+    }
+    if (sqliteCode === 'SQLITE_IOERR_GETTEMPPATH') {
+      return new StoreError('ERR_TEMP_DIR', `${context}: ${tempDirProblem() ?? 'SQLite found no folder for its temporary files'}`, { cause: e });
     }
     if (sqliteCode.startsWith('SQLITE_CORRUPT')) {
       return new StoreError('ERR_DB_CORRUPT', `${context}: ${e.message} (${sqliteCode})`, { cause: e });

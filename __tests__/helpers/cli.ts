@@ -1,24 +1,28 @@
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawnSync, type SpawnSyncOptions, type SpawnSyncReturns } from 'node:child_process';
 import { resolve } from 'node:path';
 
-/** The built CLI: tests run the real binary (build first). */
+/** The built CLI: tests run the real binary (`npm test` builds first). */
 export const CLI = resolve(__dirname, '../../dist/src/cli/main.js');
 
 export interface CliRun {
   cwd: string;
   /** Added to the environment (after removing BRAND_ORCH_* variables the test runner may carry). */
-  env?: Record<string, string>;
+  env?: NodeJS.ProcessEnv;
   input?: string | Buffer;
+  stdio?: SpawnSyncOptions['stdio'];
+  /** A command that runs the CLI (e.g. a shell that sets a limit first). */
+  wrap?: string[];
 }
 
 /** Runs `brand-orchestrator args...` to its end; stderr is not a terminal. */
 export function runCli(args: string[], o: CliRun): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [CLI, ...args], {
-    encoding: 'utf8', input: o.input, cwd: o.cwd, env: cliEnv(o.env), timeout: 60_000, maxBuffer: 1 << 28,
+  const [cmd, ...pre] = o.wrap ?? [];
+  return spawnSync(cmd ?? process.execPath, [...pre, ...(cmd === undefined ? [] : [process.execPath]), CLI, ...args], {
+    encoding: 'utf8', input: o.input, cwd: o.cwd, env: cliEnv(o.env), stdio: o.stdio, timeout: 120_000, maxBuffer: 1 << 28,
   });
 }
 
-export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BRAND_ORCH_')) env[k] = v;
   return { ...env, ...extra };

@@ -14,8 +14,8 @@ import { escapeControl } from './format';
 
 /** Errors that mean "fix the invocation or the setup" (exit 2), not "the run failed". */
 const SETUP_CODES = new Set([
-  'ERR_INVALID_OPTION', 'ERR_INVALID_CONFIG', 'ERR_INPUT', 'ERR_SCHEMA_TOO_NEW', 'ERR_DB', 'ERR_RUN_EXISTS', 'ERR_RUN_NOT_FOUND',
-  'ERR_RUN_AMBIGUOUS', 'ERR_STORE_CLOSED',
+  'ERR_INVALID_OPTION', 'ERR_INVALID_CONFIG', 'ERR_INPUT', 'ERR_OUTPUT', 'ERR_SCHEMA_TOO_NEW', 'ERR_DB', 'ERR_TEMP_DIR', 'ERR_RUN_EXISTS',
+  'ERR_RUN_ACTIVE', 'ERR_RUN_NOT_FOUND', 'ERR_RUN_AMBIGUOUS', 'ERR_STORE_CLOSED',
 ]);
 
 export async function main(argv: string[]): Promise<number> {

@@ -50,7 +50,7 @@ export function reportError(err: unknown): ReportError {
 
 /** The summary as log lines: info when the run completed, warn when cancelled, error when it failed; the first carries the report. */
 export function logSummary(log: Logger, report: RunReport): void {
-  const level = report.status === 'completed' ? 'info' : report.status === 'cancelled' ? 'warn' : 'error';
+  const level = report.error !== undefined ? 'error' : report.status === 'completed' ? 'info' : report.status === 'cancelled' ? 'warn' : 'error';
   summaryLines(report).forEach((line, i) => {
     if (i === 0) log[level]({ summary: report }, line);
     else log[level](line);
@@ -89,7 +89,7 @@ export function summaryLines(r: RunReport): string[] {
       + `list them: ${rejectsHint(r.dbPath, r.runId)}`);
   }
   if (r.error !== undefined) lines.push(`error ${r.error.code}: ${r.error.message}`);
-  if (r.status === 'cancelled' || r.status === 'failed') lines.push(`resume with: ${resumeHint(r.dbPath, r.runId, r.input ?? undefined)}`);
+  if (r.status !== 'completed') lines.push(`resume with: ${resumeHint(r.dbPath, r.runId, r.input ?? undefined)}`);
   return lines;
 }
 

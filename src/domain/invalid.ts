@@ -44,3 +44,15 @@ export function truncate(s: string, max: number): string {
   const code = s.charCodeAt(max - 1);
   return s.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
 }
+
+/**
+ * `s` in a string of its own. V8 makes a slice of a long string (and a
+ * template that quotes one) a view that keeps the whole parent alive: the
+ * 200-character excerpt of a 900 KB line held the 900 KB until its chunk
+ * committed, and 300 such rejects exhausted a worker's heap. A reject's texts
+ * go through this, so a reject holds only its own bytes. UTF-16LE round-trips
+ * every string exactly (lone surrogates included).
+ */
+export function ownCopy(s: string): string {
+  return Buffer.from(s, 'utf16le').toString('utf16le');
+}

@@ -32,7 +32,7 @@
  *   in a stored column is `invalid_value`; in ignored fields it is harmless.
  */
 import type { AppConfig } from '../config';
-import { Invalid, truncate } from './invalid';
+import { Invalid, ownCopy, truncate } from './invalid';
 import { buildRow } from './row';
 import type { ParseResult, RejectCode } from './types';
 import { validateItem } from './validate';
@@ -57,9 +57,10 @@ export const EXCERPT_MAX_CHARS = 200;
  */
 export function parseIntelLine(text: string, lineNo: number, config: AppConfig, maxLineBytes = DEFAULT_MAX_LINE_BYTES): ParseResult {
   // UTF-8 needs at most 3 bytes per UTF-16 unit: only long lines are measured.
-  if (text.length * 3 > maxLineBytes) {
-    const bytes = Buffer.byteLength(text, 'utf8');
-    if (bytes > maxLineBytes) return reject(lineNo, 'line_too_long', `Line is ${bytes} bytes, longer than the limit of ${maxLineBytes} bytes`, text);
+  // No size in the reason: the chunker keeps only the head (limit + 1 bytes)
+  // of a longer line, so the size seen here may not be the line's.
+  if (text.length * 3 > maxLineBytes && Buffer.byteLength(text, 'utf8') > maxLineBytes) {
+    return reject(lineNo, 'line_too_long', `Line is longer than the limit of ${maxLineBytes} bytes`, text);
   }
   let body = text;
   if (body.charCodeAt(0) === 0xfeff) body = body.slice(1);
@@ -88,6 +89,12 @@ export function parseIntelLine(text: string, lineNo: number, config: AppConfig, 
   }
 }
 
+/**
+ * A reject lives until its chunk commits, so it must not keep its (up to
+ * 1 MiB) line alive: the excerpt is copied out of the line; the reason is
+ * copied too, whatever it quotes (validation's reasons quote values through
+ * JSON.stringify, already a copy).
+ */
 function reject(lineNo: number, code: RejectCode, reason: string, text: string): ParseResult {
-  return { ok: false, reject: { lineNo, code, reason, excerpt: truncate(text, EXCERPT_MAX_CHARS) } };
+  return { ok: false, reject: { lineNo, code, reason: ownCopy(reason), excerpt: ownCopy(truncate(text, EXCERPT_MAX_CHARS)) } };
 }

@@ -48,7 +48,7 @@ export function defaultWorkers(cores: number): number {
 }
 
 const KEYS = new Set<string>([
-  'input', 'dbPath', 'config', 'runId', 'runType', 'resume', 'workers', 'chunkSize', 'maxChunkBytes', 'maxInFlight',
+  'input', 'dbPath', 'config', 'runId', 'runType', 'resume', 'force', 'workers', 'chunkSize', 'maxChunkBytes', 'maxInFlight',
   'synchronous', 'maxRejects', 'maxRejectRatio', 'maxLineBytes', 'parseAll', 'busyTimeoutMs', 'maxBusyWaitMs', 'maxAttempts', 'signal',
   'onProgress', 'progressIntervalMs', 'workerResourceLimits',
 ]);
@@ -68,6 +68,8 @@ export function resolvePipelineOptions(o: RunPipelineOptions): ResolvedPipelineO
   }
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new InvalidOptionError(`Expected \`signal\` to be an AbortSignal, got ${describe(o.signal)}`);
   if (o.parseAll !== undefined && typeof o.parseAll !== 'boolean') throw new InvalidOptionError(`Expected \`parseAll\` to be a boolean, got ${describe(o.parseAll)}`);
+  if (o.force !== undefined && typeof o.force !== 'boolean') throw new InvalidOptionError(`Expected \`force\` to be a boolean, got ${describe(o.force)}`);
+  if (o.force === true && o.resume === undefined) throw new InvalidOptionError('`force` takes over a run being resumed; give `resume` too');
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new InvalidOptionError(`Expected \`onProgress\` to be a function, got ${describe(o.onProgress)}`);
   for (const k of ['runId', 'resume', 'dbPath', 'runType'] as const) {
     const v = o[k];
@@ -84,6 +86,7 @@ export function resolvePipelineOptions(o: RunPipelineOptions): ResolvedPipelineO
     runId: o.runId,
     runType: o.runType ?? 'batch',
     resume: o.resume,
+    force: o.force ?? false,
     workers,
     chunkSize: int('chunkSize', o.chunkSize ?? DEFAULT_CHUNK_SIZE, 1, 1_000_000),
     // Below 2^30: a chunk's offsets then stay far from 2^31, where Node 20's Buffer#indexOf wraps.

@@ -1,6 +1,6 @@
-import { InvalidOptionError } from '../errors';
+import { InvalidOptionError, StoreError } from '../errors';
 import type { StateStore } from '../store';
-import { isStale } from '../store/runs';
+import { removeStaleLock, runOwnerState, type RunClaim } from '../store/run-owner';
 import type { ChunkCheckpoint, RunRecord } from '../store/types';
 import type { ResolvedPipelineOptions } from './options';
 
@@ -10,21 +10,26 @@ export interface PreparedRun {
   chunkSize: number;
   maxChunkBytes: number;
   committed: Map<number, ChunkCheckpoint>;
+  /** This process's claim on the run, released when the run ends. */
+  claim: RunClaim;
 }
 
-export function prepareRun(store: StateStore, opts: ResolvedPipelineOptions): PreparedRun {
+/** Starts or reopens the run under `claim` (this process's token, see run-owner.ts). */
+export function prepareRun(store: StateStore, opts: ResolvedPipelineOptions, claim: RunClaim): PreparedRun {
   if (opts.resume === undefined) {
-    const run = store.startRun({ runId: opts.runId, runType: opts.runType, settings: settingsSnapshot(opts) });
-    return { run, chunkSize: opts.chunkSize, maxChunkBytes: opts.maxChunkBytes, committed: new Map() };
+    const run = store.startRun({ runId: opts.runId, runType: opts.runType, settings: settingsSnapshot(opts), ownerToken: claim.token });
+    return { run, chunkSize: opts.chunkSize, maxChunkBytes: opts.maxChunkBytes, committed: new Map(), claim };
   }
   const previous = store.getRun(opts.resume);
   if (previous.status === 'completed') {
     throw new InvalidOptionError(`Run ${opts.resume} already completed; there is nothing to resume`);
   }
-  if (previous.status === 'running' && !isStale(previous)) {
-    throw new InvalidOptionError(
-      `Run ${opts.resume} is still running (pid ${previous.ownerPid ?? '?'} on ${previous.ownerHost ?? '?'}); resume it once that process has stopped`,
-    );
+  if (previous.status === 'running' && !opts.force) {
+    const owner = runOwnerState(previous, opts.dbPath);
+    if (owner.alive) {
+      throw new StoreError('ERR_RUN_ACTIVE', `Run ${opts.resume} is still running: ${owner.why}; resume it once that process has stopped, `
+        + 'or take it over with --force (`force: true`) if you know it has');
+    }
   }
   // The chunk boundaries must match the original run's, so its chunk bounds
   // win (a run from before byte bounds had none).
@@ -32,7 +37,10 @@ export function prepareRun(store: StateStore, opts: ResolvedPipelineOptions): Pr
   const chunkSize = typeof settings.chunkSize === 'number' ? settings.chunkSize : opts.chunkSize;
   const maxChunkBytes = typeof settings.maxChunkBytes === 'number' ? settings.maxChunkBytes : Number.POSITIVE_INFINITY;
   const committed = new Map(store.listChunks(opts.resume).map((c) => [c.chunkIndex, c]));
-  return { run: store.reopenRun(opts.resume), chunkSize, maxChunkBytes, committed };
+  const run = store.reopenRun(opts.resume, claim.token);
+  // The previous owner's lock file is of no more use (its owner, if alive, stops at its next heartbeat).
+  removeStaleLock(opts.dbPath, previous.ownerToken);
+  return { run, chunkSize, maxChunkBytes, committed, claim };
 }
 
 function settingsSnapshot(opts: ResolvedPipelineOptions): Record<string, unknown> {

@@ -6,6 +6,7 @@ import {
 import { CommitTurns } from '../protocol/turns';
 import type { ChunkReply, ChunkTask, WorkerInit } from '../protocol/messages';
 import { StateStore } from '../store';
+import { HEARTBEAT_MS, RunClaim } from '../store/run-owner';
 import type { ChunkCheckpoint, RunStatus } from '../store/types';
 import { BufferPool } from './buffers';
 import { cancelledBy, throwIfAborted } from './cancel';
@@ -14,6 +15,7 @@ import { openInput, type OpenedInput } from './input';
 import { MAIN_BUSY_TIMEOUT_MS, waitForLock } from './lock-wait';
 import { prepareRun, type PreparedRun } from './prepare-run';
 import { resolvePipelineOptions, type ResolvedPipelineOptions } from './options';
+import { finishRun } from './finish-run';
 import { createPool, workerFile } from './pool';
 import { rejectRatioFailure } from './reject-ratio';
 import { RunStats } from './stats';
@@ -52,21 +54,22 @@ export async function ingestWith(options: RunPipelineOptions, workerFilename: st
     opts.maxBusyWaitMs, `Opening database ${opts.dbPath}`, opts.signal,
   ).catch((err: unknown) => { input.close(); throw err; });
   let scheduler: Scheduler;
+  let claim: RunClaim | undefined;
   try {
-    const prep = await waitForLock(() => store.transaction(() => prepareRun(store, opts)), opts.maxBusyWaitMs, 'Starting the run', opts.signal);
+    claim = new RunClaim(opts.dbPath);
+    const c = claim;
+    const prep = await waitForLock(() => store.transaction(() => prepareRun(store, opts, c)), opts.maxBusyWaitMs, 'Starting the run', opts.signal);
     scheduler = new Scheduler(opts, store, input, prep, workerFilename);
   } catch (err) {
     input.close();
     store.close();
+    claim?.release(true);
     throw err;
   }
   return scheduler.run();
 }
 
 const STOPPED = Symbol('stopped');
-
-/** The final run-row write waits at least this long for a lock. */
-const FINISH_BUSY_WAIT_MS = 30_000;
 
 class Scheduler {
   readonly #opts: ResolvedPipelineOptions;
@@ -111,7 +114,7 @@ class Scheduler {
     const onAbort = () => { this.#cancelled = true; this.#stop(); };
     this.#opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (this.#opts.signal?.aborted) onAbort();
-    const heartbeat = setInterval(() => this.#beat(), 5000);
+    const heartbeat = setInterval(() => this.#beat(), HEARTBEAT_MS);
     heartbeat.unref();
     try {
       this.#pool = createPool(this.#workerFile, this.#opts.workers, this.#workerInit(), this.#opts.workerResourceLimits, (err) => this.#fail(err));
@@ -283,14 +286,15 @@ class Scheduler {
   #beat(): void {
     try {
       this.#store.heartbeat(this.#prep.run.runId);
-    } catch {
+    } catch (err) {
       // A busy database only delays the heartbeat; the next one retries.
+      if ((err as { code?: unknown }).code === 'ERR_RUN_TAKEN_OVER') this.#fail(err);
     }
   }
 
   async #finish(runId: string): Promise<RunSummary> {
     if (!this.#cancelled || this.#allDispatched) this.#failure ??= rejectRatioFailure(this.#stats, this.#opts.maxRejectRatio);
-    const status: RunStatus = this.#failure ? 'failed' : this.#cancelled && !this.#allDispatched ? 'cancelled' : 'completed';
+    const status = this.#failure ? 'failed' : this.#cancelled && !this.#allDispatched ? 'cancelled' : 'completed';
     if (status === 'cancelled') this.#failure = cancelledBy(this.#opts.signal); // rejects like a failure, noted on the run
     try {
       return await this.#finishRun(runId, status);
@@ -298,41 +302,22 @@ class Scheduler {
       throw fromSqliteError(err, `Finishing run ${runId}`);
     } finally {
       this.#store.close();
+      this.#prep.claim.release(false); // already released by finishRun, unless it threw unexpectedly
     }
   }
 
-  async #finishRun(runId: string, status: RunStatus): Promise<RunSummary> {
-    const totals = this.#store.chunkTotals(runId);
+  async #finishRun(runId: string, status: Exclude<RunStatus, 'running'>): Promise<RunSummary> {
     const durationMs = Math.round(this.#stats.elapsedMs);
-    const summary: RunSummary = {
-      runId, status, ...totals, durationMs,
-      itemsPerSecond: durationMs > 0 ? Math.round(((totals.linesRead - totals.blankLines) * 1000) / durationMs) : 0,
-      workers: this.#opts.workers, chunkSize: this.#prep.chunkSize, resumedChunks: this.#resumedChunks,
-    };
-    const notes = this.#failure ? `${codeOf(this.#failure)}: ${this.#failure.message}` : null;
-    const telemetry = this.#stats.telemetry(this.#opts.workers, { chunkSize: this.#prep.chunkSize });
-    // The run's last write waits longer than a chunk would; if the database
-    // stays locked even so, the run is left `running` (stale, resumable).
+    const s = this.#stats;
     try {
-      await waitForLock(() => this.#store.transaction(() => {
-        this.#store.writeTelemetry(runId, telemetry);
-        this.#store.finishRun(runId, status, notes, totals);
-      }), Math.max(this.#opts.maxBusyWaitMs, FINISH_BUSY_WAIT_MS), `Finishing run ${runId}`);
-    } catch (err) {
-      if (this.#failure === undefined) throw err;
+      return await finishRun(this.#store, {
+        runId, status, failure: this.#failure, maxBusyWaitMs: this.#opts.maxBusyWaitMs, claim: this.#prep.claim,
+        seen: { linesRead: s.linesRead, blankLines: s.blankLines, inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, rejected: s.rejected, chunks: s.chunksDone },
+        rest: { durationMs, itemsPerSecond: Math.round(s.itemsPerSecondOver(durationMs)), workers: this.#opts.workers, chunkSize: this.#prep.chunkSize, resumedChunks: this.#resumedChunks },
+        telemetry: s.telemetry(this.#opts.workers, { chunkSize: this.#prep.chunkSize }),
+      });
+    } finally {
+      this.#emitProgress(true); // after the run row is final: a throwing callback cannot leave it `running`
     }
-    this.#store.checkpoint('TRUNCATE');
-    this.#emitProgress(true); // after the run row is final: a throwing callback cannot leave it `running`
-    if (this.#failure) throw Object.assign(asTyped(this.#failure), { summary });
-    return summary;
   }
-}
-
-function codeOf(e: Error): string {
-  const c = (e as { code?: unknown }).code;
-  return typeof c === 'string' ? c : 'ERR_INTERNAL';
-}
-
-function asTyped(e: Error): BrandOrchestratorError {
-  return e instanceof BrandOrchestratorError ? e : new BrandOrchestratorError('ERR_INTERNAL', e.message, { cause: e });
 }

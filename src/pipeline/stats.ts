@@ -20,6 +20,8 @@ export class RunStats {
   chunksDone = 0;
   bytesDone = 0;
   retries = 0;
+  /** Non-blank lines of the chunks this process handled: a resumed run's earlier chunks are not this process's work. */
+  #handled = 0;
   readonly #started = performance.now();
   readonly #latencies: number[] = [];
   readonly #perWorker = new Map<number, WorkerTotals>();
@@ -38,6 +40,7 @@ export class RunStats {
 
   addChunk(s: ChunkStats, bytes: number, latencyMs: number): void {
     this.addCommitted({ ...s, byteStart: 0, byteEnd: bytes });
+    this.#handled += s.lineCount - s.blankLines;
     this.#latencies.push(latencyMs);
     const w = this.#perWorker.get(s.threadId) ?? { chunks: 0, lines: 0, parseMs: 0, lockWaitMs: 0, writeMs: 0 };
     w.chunks++;
@@ -53,8 +56,12 @@ export class RunStats {
   }
 
   get itemsPerSecond(): number {
-    const ms = this.elapsedMs;
-    return ms > 0 ? ((this.linesRead - this.blankLines) * 1000) / ms : 0;
+    return this.itemsPerSecondOver(this.elapsedMs);
+  }
+
+  /** Non-blank lines this process handled per second over `ms` (the one home of the rate). */
+  itemsPerSecondOver(ms: number): number {
+    return ms > 0 ? (this.#handled * 1000) / ms : 0;
   }
 
   progress(totalBytes: number | undefined): ProgressEvent {

@@ -42,6 +42,13 @@ export interface RunPipelineOptions {
   runType?: string;
   /** Resume this run: skip its committed chunks, process the rest, finish it. */
   resume?: string;
+  /**
+   * With `resume`: take the run over even if its owner looks alive (it holds
+   * the run's lock, or its heartbeat is fresh). Only for an owner you know
+   * has stopped; a live one stops at its next heartbeat (`ERR_RUN_TAKEN_OVER`).
+   * @defaultValue false
+   */
+  force?: boolean;
   /** Worker threads, 1 to 64. @defaultValue `os.availableParallelism()`, at most 4 */
   workers?: number;
   /** Lines per chunk (one transaction each). @defaultValue 10000 */
@@ -113,4 +120,10 @@ export interface RunSummary extends LineCounts {
   chunkSize: number;
   /** Chunks skipped because a resumed run had committed them. */
   resumedChunks: number;
+  /**
+   * Present when something went wrong after the chunks were committed: the
+   * final WAL checkpoint failed, or the run's end could not be recorded (then
+   * `status` is what the database still says, `running`).
+   */
+  warnings?: string[];
 }

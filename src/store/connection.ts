@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InvalidOptionError, StoreError, fromSqliteError } from '../errors';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema';
+import { tempDirProblem } from './temp-dir';
 import type { StoreOptions, Synchronous } from './types';
 
 export interface ResolvedStoreOptions {
@@ -43,6 +44,10 @@ export function resolveStoreOptions(options: StoreOptions = {}): ResolvedStoreOp
 /** Opens one connection with our pragmas and brings its schema up to date. */
 export function openDatabase(path: string, opts: ResolvedStoreOptions): Database.Database {
   if (typeof path !== 'string' || path === '') throw new InvalidOptionError(`Expected a database path, got ${JSON.stringify(path)}`);
+  // A writer stages rows in a TEMP table: a temp folder that cannot take a
+  // file is named now, not blamed on the database halfway through a run.
+  const tempProblem = opts.readonly ? undefined : tempDirProblem();
+  if (tempProblem !== undefined) throw new StoreError('ERR_TEMP_DIR', tempProblem);
   let db: Database.Database;
   try {
     if (!opts.readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });

@@ -8,7 +8,7 @@ interface RunRow {
   run_id: string; run_type: string; started_at: string; finished_at: string | null; status: RunStatus;
   settings_snapshot_json: string; notes: string | null; lines_read: number; blank_lines: number;
   inserted: number; updated: number; unchanged: number; rejected: number; chunks: number;
-  heartbeat_at: string | null; owner_pid: number | null; owner_host: string | null;
+  heartbeat_at: string | null; owner_pid: number | null; owner_host: string | null; owner_token: string | null;
 }
 
 /** Statements of the `runs` table, prepared once per connection. */
@@ -22,11 +22,13 @@ export class RunsRepo {
   readonly #reopen: Database.Statement;
   readonly #latest: Database.Statement;
   readonly #byPrefix: Database.Statement;
+  /** Runs this connection started or reopened, and the token each was claimed with. */
+  readonly #claims = new Map<string, string>();
 
   constructor(db: Database.Database) {
     this.#insert = db.prepare(
-      `INSERT INTO runs (run_id, run_type, started_at, status, settings_snapshot_json, heartbeat_at, owner_pid, owner_host)
-       VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`,
+      `INSERT INTO runs (run_id, run_type, started_at, status, settings_snapshot_json, heartbeat_at, owner_pid, owner_host, owner_token)
+       VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
     );
     this.#finish = db.prepare(
       `UPDATE runs SET status = @status, finished_at = @finishedAt, notes = coalesce(@notes, notes),
@@ -34,15 +36,18 @@ export class RunsRepo {
          inserted = coalesce(@inserted, inserted), updated = coalesce(@updated, updated),
          unchanged = coalesce(@unchanged, unchanged), rejected = coalesce(@rejected, rejected),
          chunks = coalesce(@chunks, chunks)
-       WHERE run_id = @runId`,
+       WHERE run_id = @runId AND (@token IS NULL OR owner_token = @token)`,
     );
     this.#get = db.prepare('SELECT * FROM runs WHERE run_id = ?');
     this.#list = db.prepare('SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?');
     this.#listByStatus = db.prepare('SELECT * FROM runs WHERE status = ? ORDER BY started_at DESC, rowid DESC LIMIT ?');
     this.#reopen = db.prepare(
-      "UPDATE runs SET status = 'running', finished_at = NULL, heartbeat_at = ?, owner_pid = ?, owner_host = ? WHERE run_id = ?",
+      "UPDATE runs SET status = 'running', finished_at = NULL, heartbeat_at = ?, owner_pid = ?, owner_host = ?, owner_token = ? WHERE run_id = ?",
     );
-    this.#heartbeat = db.prepare('UPDATE runs SET heartbeat_at = ?, owner_pid = ?, owner_host = ? WHERE run_id = ?');
+    this.#heartbeat = db.prepare(
+      `UPDATE runs SET heartbeat_at = @now, owner_pid = @pid, owner_host = @host
+       WHERE run_id = @runId AND (@token IS NULL OR owner_token = @token)`,
+    );
     this.#latest = db.prepare('SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1');
     // instr() = 1: a prefix match that needs no escaping of LIKE wildcards (the runs table is small).
     this.#byPrefix = db.prepare('SELECT run_id FROM runs WHERE instr(run_id, ?) = 1 ORDER BY started_at DESC, rowid DESC LIMIT ?').pluck();
@@ -60,7 +65,8 @@ export class RunsRepo {
       throw new StoreError('ERR_RUN_EXISTS', `A run with id ${JSON.stringify(runId)} already exists; choose another id or resume it`);
     }
     const now = new Date().toISOString();
-    this.#insert.run(runId, input.runType, now, JSON.stringify(input.settings ?? {}), now, process.pid, hostname());
+    this.#insert.run(runId, input.runType, now, JSON.stringify(input.settings ?? {}), now, process.pid, hostname(), input.ownerToken ?? null);
+    if (input.ownerToken !== undefined) this.#claims.set(runId, input.ownerToken);
     return this.get(runId);
   }
 
@@ -72,23 +78,39 @@ export class RunsRepo {
       runId, status, finishedAt: new Date().toISOString(), notes: notes ?? null,
       linesRead: counts?.linesRead ?? null, blankLines: counts?.blankLines ?? null, inserted: counts?.inserted ?? null,
       updated: counts?.updated ?? null, unchanged: counts?.unchanged ?? null, rejected: counts?.rejected ?? null,
-      chunks: counts?.chunks ?? null,
+      chunks: counts?.chunks ?? null, token: this.#claims.get(runId) ?? null,
     });
-    if (info.changes === 0) throw unknownRun(runId);
+    if (info.changes === 0) throw this.#lost(runId);
+    this.#claims.delete(runId);
     return this.get(runId);
   }
 
-  /** Puts an unfinished run back to `running` under this process (resume). */
-  reopen(runId: string): RunRecord {
-    const info = this.#reopen.run(new Date().toISOString(), process.pid, hostname(), runId);
+  /** Puts an unfinished run back to `running` under this process and `ownerToken` (resume). */
+  reopen(runId: string, ownerToken?: string): RunRecord {
+    const info = this.#reopen.run(new Date().toISOString(), process.pid, hostname(), ownerToken ?? null, runId);
     if (info.changes === 0) throw unknownRun(runId);
+    if (ownerToken !== undefined) this.#claims.set(runId, ownerToken);
     return this.get(runId);
   }
 
-  /** Marks a run as alive (and owned by this process), so a dead owner is detectable. */
+  /**
+   * Marks a run as alive (and owned by this process), so a dead owner is
+   * detectable. Throws `ERR_RUN_TAKEN_OVER` once another process has taken
+   * the run over (its row holds another token).
+   */
   heartbeat(runId: string): void {
-    const info = this.#heartbeat.run(new Date().toISOString(), process.pid, hostname(), runId);
-    if (info.changes === 0) throw unknownRun(runId);
+    const info = this.#heartbeat.run({
+      now: new Date().toISOString(), pid: process.pid, host: hostname(), runId, token: this.#claims.get(runId) ?? null,
+    });
+    if (info.changes === 0) throw this.#lost(runId);
+  }
+
+  /** Why a write to a run's row changed nothing: no such run, or it was taken over. */
+  #lost(runId: string): StoreError {
+    const row = this.#get.get(runId) as RunRow | undefined;
+    if (row === undefined) return unknownRun(runId);
+    return new StoreError('ERR_RUN_TAKEN_OVER',
+      `Run ${runId} was taken over by another process (pid ${row.owner_pid ?? '?'} on ${row.owner_host ?? '?'}); this process no longer owns it and stops`);
   }
 
   /** Throws `ERR_RUN_NOT_FOUND` for an unknown id. */
@@ -148,29 +170,6 @@ function toRecord(r: RunRow): RunRecord {
     settings: JSON.parse(r.settings_snapshot_json) as Record<string, unknown>, notes: r.notes,
     linesRead: r.lines_read, blankLines: r.blank_lines, inserted: r.inserted, updated: r.updated,
     unchanged: r.unchanged, rejected: r.rejected, chunks: r.chunks,
-    heartbeatAt: r.heartbeat_at, ownerPid: r.owner_pid, ownerHost: r.owner_host,
+    heartbeatAt: r.heartbeat_at, ownerPid: r.owner_pid, ownerHost: r.owner_host, ownerToken: r.owner_token,
   };
-}
-
-/** A `running` run's heartbeat is refreshed every 5 s; a minute without one means its owner is gone. */
-const STALE_MS = 60_000;
-
-/**
- * A run still `running` whose owner is gone: its process no longer exists on
- * this host, or (another host) its heartbeat stopped. Resume it with
- * `ingest --resume`.
- */
-export function isStale(r: RunRecord, now = Date.now()): boolean {
-  if (r.status !== 'running') return false;
-  if (r.ownerHost === hostname() && r.ownerPid !== null) return !processAlive(r.ownerPid);
-  return r.heartbeatAt === null || now - Date.parse(r.heartbeatAt) > STALE_MS;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0); // signal 0: existence check only
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

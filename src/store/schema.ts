@@ -118,6 +118,14 @@ export const MIGRATIONS: readonly string[] = [
     UPDATE intel_items SET line_hash = NULL WHERE item_id = NEW.item_id;
   END;
   `,
+  // v4: who owns a running run, valid across PID namespaces and reboots: a
+  // token drawn by the process that started or resumed it. Its heartbeat and
+  // its end are written only while the row still holds its token, and it
+  // holds a lock named after the token (see run-owner.ts). NULL: a run
+  // started before v4, judged by its heartbeat alone.
+  `
+  ALTER TABLE runs ADD COLUMN owner_token TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -87,8 +87,8 @@ export class StateStore {
   resolveRun(ref: string): RunRecord { return this.#r().runs.resolve(ref); }
   listRuns(options?: { limit?: number; status?: RunStatus }): RunRecord[] { return this.#r().runs.list(options); }
   heartbeat(runId: string): void { this.#r().runs.heartbeat(runId); }
-  /** Sets an unfinished run back to `running` (used by resume). */
-  reopenRun(runId: string): RunRecord { return this.#r().runs.reopen(runId); }
+  /** Sets an unfinished run back to `running` under `ownerToken` (used by resume). */
+  reopenRun(runId: string, ownerToken?: string): RunRecord { return this.#r().runs.reopen(runId, ownerToken); }
 
   // Items ------------------------------------------------------------------
   /** Upserts one row for `runId`; see {@link StateStore.upsertIntelItemsBatch}. */

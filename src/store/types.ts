@@ -37,6 +37,8 @@ export interface RunRecord extends LineCounts {
   heartbeatAt: string | null;
   ownerPid: number | null;
   ownerHost: string | null;
+  /** Drawn by the process that started or last resumed the run (null before schema v3). */
+  ownerToken: string | null;
 }
 
 /** What `StateStore#startRun` takes. */
@@ -45,6 +47,12 @@ export interface StartRunInput {
   runId?: string;
   runType: string;
   settings?: Record<string, unknown>;
+  /**
+   * The starting process's claim on the run (see run-owner.ts): its
+   * heartbeat and end are then written only while the row still holds it.
+   * @internal
+   */
+  ownerToken?: string;
 }
 
 export interface UpsertCounts {

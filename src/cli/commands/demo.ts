@@ -44,7 +44,7 @@ export function registerDemo(program: Command): void {
         commandLine(['items', '--db', dbPath, '--run', s.runId, '--format', 'table']),
         commandLine(['--help']),
       ];
-      process.stdout.write(`${runsTable(store.listRuns({ limit: 5 }))}\n\nnext: ${next.join('\n      ')}\n`);
+      process.stdout.write(`${runsTable(store.listRuns({ limit: 5 }), store.path)}\n\nnext: ${next.join('\n      ')}\n`);
       process.exitCode = EXIT.OK;
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { once } from 'node:events';
 import { generateLines, writeFeed } from '../../gen/generate';
+import { outputError } from '../fs-errors';
 import { fractionArg, intArg } from '../shared';
 
 interface GenerateOpts { count: number; badRatio: number; seed: number; output?: string }
@@ -14,7 +15,8 @@ export function registerGenerate(program: Command): void {
     .option('-o, --output <file>', 'write to this file instead of stdout')
     .action(async (opts: GenerateOpts) => {
       if (opts.output !== undefined) {
-        await writeFeed(opts.output, { count: opts.count, badRatio: opts.badRatio, seed: opts.seed });
+        const output = opts.output;
+        await writeFeed(output, { count: opts.count, badRatio: opts.badRatio, seed: opts.seed }).catch((err: unknown) => { throw outputError(output, err); });
         return;
       }
       for (const line of generateLines({ count: opts.count, badRatio: opts.badRatio, seed: opts.seed })) {

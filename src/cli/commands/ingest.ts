@@ -1,7 +1,6 @@
 import { Option, type Command } from 'commander';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, existsSync, openSync } from 'node:fs';
-import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config';
 import { runPipeline, type PipelineFailure } from '../../pipeline';
@@ -10,6 +9,7 @@ import { CancelledError } from '../../errors';
 import { CliError, EXIT, signalExitCode } from '../exit-codes';
 import { atLeast, createLogger, type Logger } from '../logger';
 import { createProgress } from '../progress';
+import { RejectsFile } from '../rejects-file';
 import { checkWritable } from '../report-files';
 import { buildReport, logSummary, reportError, writeReportFiles } from '../run-report';
 import { intArg, isDefaultDb, ratioOrNoneArg, resolveDb, type GlobalOpts } from '../shared';
@@ -18,7 +18,7 @@ import { withStopSignals } from '../signals';
 interface IngestOpts extends GlobalOpts {
   runId?: string; runType: string; workers?: number; chunkSize?: number; maxRejects?: number; maxRejectRatio?: number | 'none';
   rejects?: string; synchronous: 'normal' | 'full'; json?: boolean; quiet?: boolean; resume?: string; parseAll?: boolean;
-  summaryFile?: string; metricsFile?: string;
+  summaryFile?: string; metricsFile?: string; force?: boolean;
 }
 
 export function registerIngest(program: Command): void {
@@ -29,6 +29,7 @@ export function registerIngest(program: Command): void {
     .option('--run-id <id>', 'id for the new run (default: a UUID)')
     .option('--run-type <type>', 'run type recorded on the run', 'nightly')
     .option('--resume <run-id>', 'resume an interrupted run (an id, `latest`, or a unique prefix): skip its committed chunks')
+    .option('--force', 'with --resume: take the run over even if its owner looks alive (only when you know it has stopped)')
     .option('--workers <n>', 'worker threads (default: the cores, at most 4)', intArg('--workers', 1))
     .option('--chunk-size <n>', 'lines per chunk/transaction (default: 10000)', intArg('--chunk-size', 1))
     .option('--max-rejects <n>', 'fail the run after this many rejected lines', intArg('--max-rejects'))
@@ -50,11 +51,11 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
   const job = prepare(file, opts);
   const { dbPath, input, log } = job;
   // Found out now, not after an hour of ingesting.
-  const rejectsFd = opts.rejects === undefined ? undefined : openForWriting(opts.rejects);
+  const rejectsFile = opts.rejects === undefined ? undefined : RejectsFile.open(opts.rejects, { dbPath, input: file });
   const progress = createProgress(job.progressMode, log);
   const announce = announcer(job, opts);
   const { outcome, signal } = await withStopSignals(log, progress, (abort) => runPipeline({
-    input: input ?? process.stdin, dbPath, runType: opts.runType, ...(opts.resume === undefined ? { runId: job.runId } : { resume: job.runId }),
+    input: input ?? process.stdin, dbPath, runType: opts.runType, ...(opts.resume === undefined ? { runId: job.runId } : { resume: job.runId, force: opts.force === true }),
     workers: opts.workers, chunkSize: opts.chunkSize, maxRejects: opts.maxRejects, maxRejectRatio: opts.maxRejectRatio,
     synchronous: opts.synchronous === 'full' ? 'FULL' : 'NORMAL', parseAll: opts.parseAll === true, signal: abort,
     onProgress: (e) => { announce(); progress.update(e); },
@@ -64,8 +65,9 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
   // A cancelled run rejects (AbortError) but is not a failure: its summary, the resume hint, 128 + the signal.
   const failure = rejected instanceof CancelledError ? undefined : rejected;
   const summary = outcome.status === 'fulfilled' ? outcome.value : rejected?.summary;
+  if (summary === undefined) rejectsFile?.discard();
   if (summary === undefined && rejected instanceof CancelledError) { // stopped before the run started
-    throw new CliError(`${rejected.code}: ${rejected.message}`, signalExitCode(signal ?? 'SIGINT'));
+    throw new CliError(rejected.message, signalExitCode(signal ?? 'SIGINT'), rejected.code);
   }
   if (summary === undefined) { // setup error: no run was started
     writeReportFiles(job.files, { error: reportError(failure), finishedAt: new Date().toISOString(), dbPath, input }, log);
@@ -73,11 +75,12 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
   }
   const report = buildReport(summary, { dbPath, input }, log, failure && reportError(failure));
   if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  for (const w of summary.warnings ?? []) log.warn(w); // before the summary, whose last line is what to do next
   logSummary(log, report);
   writeReportFiles(job.files, report, log);
-  if (rejectsFd !== undefined) {
+  if (rejectsFile !== undefined) {
     try {
-      await writeRejects(dbPath, summary.runId, rejectsFd);
+      rejectsFile.commit(dbPath, summary.runId);
     } catch (err) {
       throw new CliError(`The run's rejects could not be written to ${String(opts.rejects)}: ${(err as Error).message}`, EXIT.FAILED);
     }
@@ -134,22 +137,4 @@ function announcer(job: Job, opts: IngestOpts): () => void {
 function resumedRunId(dbPath: string, ref: string): string {
   using store = StateStore.open(dbPath, { readonly: true });
   return store.resolveRun(ref).runId;
-}
-
-function openForWriting(path: string): number {
-  try {
-    return openSync(path, 'w');
-  } catch (err) {
-    throw new CliError(`Cannot write --rejects ${path}: ${(err as Error).message}`);
-  }
-}
-
-async function writeRejects(dbPath: string, runId: string, fd: number): Promise<void> {
-  const out = createWriteStream('', { fd });
-  using store = StateStore.open(dbPath, { readonly: true });
-  for (const r of store.iterateRejects(runId)) {
-    if (!out.write(`${JSON.stringify({ line_no: r.lineNo, code: r.code, reason: r.reason, excerpt: r.excerpt })}\n`)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
 }

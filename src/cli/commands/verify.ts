@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { BrandOrchestratorError } from '../../errors';
 import { DEFAULT_MAX_REJECT_RATIO, rejectRatio } from '../../pipeline/reject-ratio';
 import { StateStore } from '../../store';
-import { isStale } from '../../store/runs';
+import { isStale } from '../../store/run-owner';
 import type { RunRecord } from '../../store/types';
 import { EXIT } from '../exit-codes';
 import { escapeControl, fmtInt, plural } from '../format';
@@ -91,7 +91,7 @@ function latestRunWarnings(store: StateStore, run: RunRecord): string[] {
   const committed = store.chunkTotals(id);
   const progress = `after committing ${plural(committed.linesRead, 'line')} in ${plural(committed.chunks, 'chunk')}`;
   const warnings: string[] = [];
-  if (isStale(run)) warnings.push(`the latest run ${id} is stale: its process stopped ${progress}; resume it: ${resumeHint(store.path, id, input)}`);
+  if (isStale(run, store.path)) warnings.push(`the latest run ${id} is stale: its process stopped ${progress}; resume it: ${resumeHint(store.path, id, input)}`);
   else if (run.status === 'failed') warnings.push(`the latest run ${id} failed ${progress} (${run.notes ?? 'no cause recorded'}); fix the cause, then resume it: ${resumeHint(store.path, id, input)}`);
   else if (run.status === 'cancelled') warnings.push(`the latest run ${id} was cancelled ${progress}; resume it: ${resumeHint(store.path, id, input)}`);
   const counts = run.status === 'running' ? committed : run;

@@ -1,0 +1,179 @@
+import {
+  chmodSync, closeSync, fstatSync, fsyncSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats,
+} from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
+import { OutputError } from '../errors';
+import { StateStore } from '../store';
+import { outputError } from './fs-errors';
+
+/** What a rejects file must never overwrite. */
+export interface ProtectedFiles {
+  dbPath: string;
+  /** The input feed's path, or `-` for stdin (then the file behind stdin, if it is one). */
+  input: string;
+}
+
+/**
+ * `ingest --rejects PATH`: the run's rejects as NDJSON, written so that a
+ * wrong path cannot destroy data. The path is checked before the run starts:
+ * the database, its -wal/-shm/-journal files and the input are refused
+ * (compared by device and inode where the file exists, by resolved path
+ * otherwise, so a symlink, a hard link or a relative name is caught too).
+ * The rejects go to a temporary file in the same folder, renamed over PATH
+ * only once complete: until then an existing PATH keeps its content, and a
+ * run that never starts leaves no trace.
+ *
+ * @example
+ * const out = RejectsFile.open('rejects.ndjson', { dbPath, input: 'feed.ndjson' });
+ * // ... run ...
+ * out.commit(dbPath, runId);
+ */
+export class RejectsFile {
+  readonly #path: string;
+  readonly #final: string;
+  readonly #temp: string;
+  readonly #guard: ProtectedFiles;
+  #fd: number | undefined;
+  readonly #cleanup = () => this.discard();
+
+  private constructor(path: string, final: string, temp: string, fd: number, guard: ProtectedFiles) {
+    this.#path = path;
+    this.#final = final;
+    this.#temp = temp;
+    this.#fd = fd;
+    this.#guard = guard;
+    // A second Ctrl-C exits at once: the temporary file goes with the process.
+    process.once('exit', this.#cleanup);
+  }
+
+  /** Checks `path` and creates the temporary file next to it; throws `ERR_OUTPUT`. */
+  static open(path: string, guard: ProtectedFiles): RejectsFile {
+    const final = canonical(path);
+    refuseProtected(path, final, guard);
+    const temp = join(dirname(final), `.${basename(final)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    let fd: number;
+    try {
+      fd = openSync(temp, 'wx');
+    } catch (err) {
+      throw outputError(path, err);
+    }
+    return new RejectsFile(path, final, temp, fd, guard);
+  }
+
+  /** Writes the run's rejects to the temporary file, then renames it over the path. */
+  commit(dbPath: string, runId: string): void {
+    const fd = this.#fd;
+    if (fd === undefined) throw new OutputError(`The rejects file ${this.#path} was already written or discarded`);
+    try {
+      writeRejects(fd, dbPath, runId);
+      fsyncSync(fd); // the data is on disk before the rename makes it the file
+      closeSync(fd);
+      this.#fd = undefined;
+      refuseProtected(this.#path, this.#final, this.#guard); // the database exists now: checked again by inode
+      const mode = modeOf(this.#final);
+      if (mode !== undefined) chmodSync(this.#temp, mode);
+      renameSync(this.#temp, this.#final);
+      process.off('exit', this.#cleanup);
+    } catch (err) {
+      this.discard();
+      throw err instanceof OutputError ? err : outputError(this.#path, err);
+    }
+  }
+
+  /** Removes the temporary file; the path keeps what it held. */
+  discard(): void {
+    process.off('exit', this.#cleanup);
+    if (this.#fd !== undefined) {
+      closeSync(this.#fd);
+      this.#fd = undefined;
+    }
+    try {
+      unlinkSync(this.#temp);
+    } catch {
+      // already renamed or removed
+    }
+  }
+}
+
+function writeRejects(fd: number, dbPath: string, runId: string): void {
+  using store = StateStore.open(dbPath, { readonly: true });
+  let batch = '';
+  for (const r of store.iterateRejects(runId)) {
+    batch += `${JSON.stringify({ line_no: r.lineNo, code: r.code, reason: r.reason, excerpt: r.excerpt })}\n`;
+    if (batch.length >= 1 << 16) {
+      writeAll(fd, batch);
+      batch = '';
+    }
+  }
+  writeAll(fd, batch);
+}
+
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text);
+  for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off);
+}
+
+function refuseProtected(path: string, final: string, guard: ProtectedFiles): void {
+  const target = statOf(final);
+  if (target?.isDirectory()) throw new OutputError(`Refusing --rejects ${path}: it is a folder`);
+  const db = resolve(guard.dbPath);
+  const protectedFiles: [string, string][] = [
+    [db, `it is the database (${guard.dbPath})`],
+    [`${db}-wal`, "it is the database's -wal file"],
+    [`${db}-shm`, "it is the database's -shm file"],
+    [`${db}-journal`, "it is the database's -journal file"],
+  ];
+  if (guard.input !== '-') protectedFiles.push([resolve(guard.input), `it is the input (${guard.input})`]);
+  for (const [file, why] of protectedFiles) {
+    if (sameFile(final, target, file)) throw new OutputError(`Refusing --rejects ${path}: ${why}; nothing was written`);
+  }
+  if (guard.input === '-' && target !== undefined && sameInode(target, stdinStats())) {
+    throw new OutputError(`Refusing --rejects ${path}: it is the input (the file behind stdin); nothing was written`);
+  }
+}
+
+/** By device and inode when both exist, else by resolved path (a file the run may still create). */
+function sameFile(final: string, target: Stats | undefined, other: string): boolean {
+  const o = statOf(other);
+  if (target !== undefined && o !== undefined) return sameInode(target, o);
+  return final === canonical(other);
+}
+
+function sameInode(a: Stats, b: Stats | undefined): boolean {
+  return b !== undefined && a.dev === b.dev && a.ino === b.ino;
+}
+
+/** The absolute path with every existing part's symlinks resolved. */
+function canonical(path: string): string {
+  const abs = resolve(path);
+  try {
+    return realpathSync(abs);
+  } catch {
+    const parent = dirname(abs);
+    return parent === abs ? abs : join(canonical(parent), basename(abs));
+  }
+}
+
+function statOf(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function stdinStats(): Stats | undefined {
+  try {
+    const s = fstatSync(0);
+    return s.isFile() ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Permission bits of an existing file, kept by the file that replaces it. */
+function modeOf(path: string): number | undefined {
+  const mode = statOf(path)?.mode;
+  return mode === undefined ? undefined : mode & 0o7777;
+}

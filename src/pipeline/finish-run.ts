@@ -1,0 +1,100 @@
+import { BrandOrchestratorError, fromSqliteError, toError } from '../errors';
+import type { StateStore } from '../store';
+import type { RunClaim } from '../store/run-owner';
+import type { LineCounts, RunStatus } from '../store/types';
+import { waitForLock } from './lock-wait';
+import type { RunSummary } from './types';
+
+/** The run's last write waits at least this long for a lock. */
+const FINISH_BUSY_WAIT_MS = 30_000;
+
+/** How a run ended, as the scheduler saw it. */
+export interface RunEnd {
+  runId: string;
+  status: Exclude<RunStatus, 'running'>;
+  /** The run's first failure (the chunk that failed, a reading error...). */
+  failure: Error | undefined;
+  /** The committed counts the scheduler saw, used when the database cannot be read. */
+  seen: LineCounts & { chunks: number };
+  /** The rest of the summary. */
+  rest: Pick<RunSummary, 'durationMs' | 'itemsPerSecond' | 'workers' | 'chunkSize' | 'resumedChunks'>;
+  telemetry: Record<string, unknown>;
+  maxBusyWaitMs: number;
+  /** Released once the end is written; its lock file stays while the row still says `running`. */
+  claim: RunClaim;
+}
+
+/**
+ * Records how a run ended, then reports it as recorded. The summary's status
+ * is what the `runs` row says: a run whose end could not be written (a full
+ * disk, a lock held past the wait) is still `running` there, and is reported
+ * so, with a warning. A failed final WAL checkpoint is a warning: the run's
+ * data is committed in the WAL, which SQLite folds back at a later
+ * checkpoint. A failed run rejects with its first failure, the error that
+ * names its cause; a run whose end could not be recorded rejects with that
+ * error. Either way the error carries the summary.
+ */
+export async function finishRun(store: StateStore, end: RunEnd): Promise<RunSummary> {
+  const warnings: string[] = [];
+  let totals = end.seen;
+  try {
+    totals = store.chunkTotals(end.runId);
+  } catch (err) {
+    warnings.push(`${coded(err, 'Reading the committed counts').message}; the counts are the ones this process saw`);
+  }
+  // A run taken over by another process is its new owner's to end.
+  const takenOver = codeOf(end.failure) === 'ERR_RUN_TAKEN_OVER';
+  const unrecorded = takenOver ? undefined : await recordEnd(store, end, totals);
+  const status = takenOver || unrecorded !== undefined ? recordedStatus(store, end.runId) : end.status;
+  if (unrecorded !== undefined) {
+    warnings.push(`the run's end (${end.status}) could not be recorded: ${unrecorded.code}: ${unrecorded.message}; the database says \`${status}\``);
+  }
+  end.claim.release(takenOver || status !== 'running');
+  try {
+    store.checkpoint('TRUNCATE');
+  } catch (err) {
+    const e = coded(err, 'The final WAL checkpoint failed');
+    warnings.push(`${e.code}: ${e.message}; the run's data is committed (in the -wal file) and SQLite folds it into the database at a later checkpoint`);
+  }
+  const summary: RunSummary = { runId: end.runId, status, ...totals, ...end.rest, ...(warnings.length > 0 ? { warnings } : {}) };
+  const error = end.failure ?? unrecorded;
+  if (error !== undefined) throw Object.assign(asTyped(error), { summary });
+  return summary;
+}
+
+/** Writes the run's end and telemetry; returns the error that kept it from being written. */
+async function recordEnd(store: StateStore, end: RunEnd, totals: LineCounts & { chunks: number }): Promise<BrandOrchestratorError | undefined> {
+  const notes = end.failure ? `${codeOf(end.failure)}: ${end.failure.message}` : null;
+  const context = `Recording the end of run ${end.runId}`;
+  try {
+    await waitForLock(() => store.transaction(() => {
+      store.writeTelemetry(end.runId, end.telemetry);
+      store.finishRun(end.runId, end.status, notes, totals);
+    }), Math.max(end.maxBusyWaitMs, FINISH_BUSY_WAIT_MS), context);
+    return undefined;
+  } catch (err) {
+    return coded(err, context);
+  }
+}
+
+/** The status the `runs` row holds now (`running` when it cannot be read either). */
+function recordedStatus(store: StateStore, runId: string): RunStatus {
+  try {
+    return store.findRun(runId)?.status ?? 'running';
+  } catch {
+    return 'running';
+  }
+}
+
+function coded(err: unknown, context: string): BrandOrchestratorError {
+  return err instanceof BrandOrchestratorError ? err : fromSqliteError(err, context);
+}
+
+function codeOf(e: Error | undefined): string {
+  const c = (e as { code?: unknown } | undefined)?.code;
+  return typeof c === 'string' ? c : 'ERR_INTERNAL';
+}
+
+function asTyped(e: Error): BrandOrchestratorError {
+  return e instanceof BrandOrchestratorError ? e : new BrandOrchestratorError('ERR_INTERNAL', toError(e).message, { cause: e });
+}
