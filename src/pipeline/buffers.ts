@@ -1,10 +1,9 @@
 /**
  * Reusable chunk buffers. A chunk's buffer goes to a worker and comes back
  * with its reply, so a run needs only about as many buffers as it has chunks
- * in flight. Without reuse every chunk (~8 MB at the default size) left a
- * dead buffer behind in whichever thread saw it last, and those piled up
- * until that thread's next major GC (measured: ~100 MB of ArrayBuffers on a
- * 200k-line run, against ~40 MB with reuse).
+ * in flight. Without reuse every chunk left a dead buffer behind in
+ * whichever thread saw it last, piling up until that thread's next major GC
+ * (~100 MB of ArrayBuffers on a 200k-line run; docs/performance.md).
  */
 export class BufferPool {
   readonly #free: ArrayBuffer[] = [];

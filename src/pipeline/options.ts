@@ -28,12 +28,9 @@ export const DEFAULT_MAX_CHUNK_BYTES = 16 * 1_048_576;
 /**
  * V8 lets an uncapped heap grow far past what a chunk needs before it
  * collects; capping the old generation keeps each worker's footprint near its
- * working set (a 10k-line chunk of ~800-byte lines needs ~60 MB). The young
- * generation trades memory for GC time: V8's default measured ~312-341 MB
- * peak RSS on a 200k-line run, 8 MB ~270-283 MB. Once lines were decoded one
- * at a time (no chunk-sized string), 16 MB measured 251-255 vs 240-245 MB
- * peak RSS (1M lines: 251 vs 239 MB) and 36.7k-39.2k vs 35.0k-35.6k items/s
- * with 2 workers (3 alternating pairs of 200k-line runs).
+ * working set. The young generation trades memory for GC time: 16 MB keeps
+ * peak RSS near 250 MB on a 1M-line run, and a larger one measured slower
+ * with the chunk's rows held until the commit (docs/performance.md).
  */
 export const DEFAULT_WORKER_LIMITS = Object.freeze({ maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 16 });
 
@@ -41,7 +38,7 @@ export const DEFAULT_WORKER_LIMITS = Object.freeze({ maxOldGenerationSizeMb: 256
  * Default worker threads: the cores, at most 4. Commits are serial, so past a
  * few workers more threads only queue for the write lock while holding their
  * chunks in memory: 16 workers on a 2-core machine used 772 MB and were
- * slower than 2, and 4 measured 0.92x the items/s of 2 (README, Performance).
+ * slower than 2 (docs/performance.md).
  */
 export function defaultWorkers(cores: number): number {
   return Math.max(1, Math.min(4, cores));

@@ -17,10 +17,9 @@ export interface ResolvedStoreOptions {
  * at 4 KiB pages, truncated when a run ends). Each checkpoint copies every
  * page the commits since the last one dirtied; on a growing database the
  * index pages are dirtied again chunk after chunk, so fewer, larger
- * checkpoints copy much less. 2 workers, alternating runs vs 10,000 pages:
- * 200k lines into a database of 1M items +14% and +15% (2 pairs), 1M lines
- * into an empty one +19% (1 pair), 200k into an empty one the same within
- * noise (+0.7%, +1.5%). SQLite's default (1,000) checkpointed after every commit.
+ * checkpoints copy much less: ~15% faster than 10,000 pages into a database
+ * of 1M items (docs/performance.md). SQLite's default (1,000) checkpointed
+ * after every commit.
  */
 export const WAL_AUTOCHECKPOINT_PAGES = 100_000;
 
@@ -61,11 +60,10 @@ export function openDatabase(path: string, opts: ResolvedStoreOptions): Database
     db.pragma(`synchronous = ${opts.synchronous}`); // validated above: 'NORMAL' | 'FULL'
     // 16 MiB per connection (negative = KiB). A WAL connection drops its cache
     // whenever another one has written, so with several writers a bigger cache
-    // mostly costs memory: 64 MiB measured the same speed and ~100 MB more
-    // peak RSS on a 1M-line ingest.
+    // mostly costs memory (64 MiB: the same speed, ~100 MB more peak RSS).
     db.pragma('cache_size = -16384');
     // See WAL_AUTOCHECKPOINT_PAGES; disabling automatic checkpoints (one big
-    // checkpoint at the end) measured slower. See README, Performance.
+    // checkpoint at the end) measured slower (docs/performance.md).
     if (!opts.readonly) db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     migrate(db, path, opts.readonly);
     return db;

@@ -17,7 +17,7 @@ import type { RunRecord } from './types';
  *
  * A `running` run's owner is alive when its lock is held. On the machine that
  * ran it (same host name), a lock file that can be locked means the owner
- * has stopped. Otherwise (another machine, a run from before schema v3, a
+ * has stopped. Otherwise (another machine, a run from before schema v4, a
  * lock file that is gone) it is alive while its heartbeat is younger than
  * {@link STALE_MS}.
  */

@@ -37,7 +37,7 @@ export interface RunRecord extends LineCounts {
   heartbeatAt: string | null;
   ownerPid: number | null;
   ownerHost: string | null;
-  /** Drawn by the process that started or last resumed the run (null before schema v3). */
+  /** Drawn by the process that started or last resumed the run (null before schema v4). */
   ownerToken: string | null;
 }
 
