@@ -233,3 +233,45 @@ describe('brand-orchestrator --help / --version / generate', () => {
     expect(r.stderr).toBe(`brand-orchestrator: ERR_OUTPUT: Cannot write ${join(t.dir, 'missing', 'feed.ndjson')}: folder ${join(t.dir, 'missing')} does not exist\n`);
   });
 });
+
+describe('brand-orchestrator ingest, a second signal', () => {
+  it('ends the process at once by that signal, even while a worker waits for the write lock', async () => {
+    const gen = cli(['generate', '--count', '20000', '--seed', '4', '-o', join(t.dir, 'big.ndjson')]);
+    expect(gen.status).toBe(0);
+    const child = spawn(process.execPath, [CLI, 'ingest', join(t.dir, 'big.ndjson'), '--db', t.db, '--workers', '2', '--chunk-size', '500', '--run-id', 'twice', '--quiet'], { cwd: t.dir });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
+    let holder: Database.Database | undefined;
+    try {
+      // Once a chunk is committed, take the write lock away: the next chunk's worker waits for it.
+      for (let i = 0; i < 600 && holder === undefined; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        try {
+          const db = new Database(t.db, { fileMustExist: true, timeout: 5000 });
+          if ((db.prepare("SELECT count(*) FROM run_chunks WHERE run_id = 'twice'").pluck().get() as number) > 0) {
+            db.exec('BEGIN IMMEDIATE');
+            holder = db;
+          } else db.close();
+        } catch { /* not created yet */ }
+      }
+      expect(holder).toBeDefined();
+      await new Promise((r) => setTimeout(r, 300));
+      child.kill('SIGINT');
+      await new Promise((r) => setTimeout(r, 200));
+      const second = Date.now();
+      child.kill('SIGINT');
+      const end = await exited;
+      expect(end).toEqual({ code: null, signal: 'SIGINT' }); // a shell reports 130
+      expect(Date.now() - second).toBeLessThan(5000);
+      expect(stderr).not.toMatch(/FATAL|Abort/i);
+    } finally {
+      holder?.exec('ROLLBACK');
+      holder?.close();
+    }
+    const db = new Database(t.db, { readonly: true });
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect((db.prepare("SELECT count(*) FROM intel_items").pluck().get() as number) % 500).toBe(0); // whole chunks only
+    db.close();
+  });
+});

@@ -124,6 +124,23 @@ describe('failure ordering', () => {
     }
   });
 
+  it('a resume counts the rejects already committed: past maxRejects it commits no further chunk', async () => {
+    const lines = mixedFeed(800).lines;
+    lines[150] = '[1]'; // one reject, in chunk 1
+    const input = join(t.dir, 'one-bad.ndjson');
+    writeFileSync(input, `${lines.join('\n')}\n`);
+    const first = await failed(runPipeline({ input, dbPath: t.db, workers: 2, chunkSize: 100, maxRejects: 0, runId: 'mr' }));
+    expect(first.summary).toMatchObject({ chunks: 2, rejected: 1 });
+    // A cron job that resumes with the same limit must not creep on a chunk per try.
+    for (let i = 0; i < 2; i++) {
+      const again = await failed(runPipeline({ input, dbPath: t.db, workers: 2, resume: 'mr', maxRejects: 0 }));
+      expect(again.code).toBe('ERR_TOO_MANY_REJECTS');
+      expect(again.summary).toMatchObject({ chunks: 2, inserted: 199, rejected: 1, resumedChunks: 2 });
+    }
+    const done = await runPipeline({ input, dbPath: t.db, workers: 2, resume: 'mr', maxRejects: 1 });
+    expect(done).toMatchObject({ status: 'completed', chunks: 8, rejected: 1 });
+  });
+
   it('stops at once on abort even when the input stream has not ended', async () => {
     const { Readable } = await import('node:stream');
     const lines = mixedFeed(300).lines;

@@ -1,4 +1,3 @@
-import { signalExitCode } from './exit-codes';
 import type { Logger } from './logger';
 import type { ProgressReporter } from './progress';
 
@@ -7,8 +6,8 @@ export type StopSignal = 'SIGINT' | 'SIGTERM';
 /**
  * Runs `fn` with SIGINT and SIGTERM turned into an abort of its signal: the
  * first stops the bar (so no redraw covers the notice), logs the notice and
- * aborts; a second exits at once with 128 + its number (every chunk is one
- * transaction: nothing is half-written). Settles with `fn`'s outcome and the
+ * aborts; a second ends the process at once, by that signal (the shell sees
+ * 128 + its number; every chunk is one transaction: nothing is half-written). Settles with `fn`'s outcome and the
  * first signal received, if any.
  */
 export async function withStopSignals<T>(
@@ -17,7 +16,7 @@ export async function withStopSignals<T>(
   const ac = new AbortController();
   let signal: StopSignal | undefined;
   const onSignal = (sig: StopSignal) => {
-    if (signal !== undefined) process.exit(signalExitCode(sig));
+    if (signal !== undefined) return dieBy(sig);
     signal = sig;
     progress.stop();
     log.warn(`${sig}: finishing in-flight chunks, then stopping (${sig} again to exit at once)`);
@@ -33,4 +32,15 @@ export async function withStopSignals<T>(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * Ends the process by `sig` itself, with its default action: the kernel stops
+ * every thread where it is. Not `process.exit()`, which tears worker threads
+ * down from inside: a worker inside a SQLite call (waiting for the write
+ * lock) then aborted the whole process natively (exit 134).
+ */
+function dieBy(sig: StopSignal): void {
+  process.removeAllListeners(sig); // back to the default action
+  process.kill(process.pid, sig);
 }
