@@ -55,3 +55,10 @@ describe('lineHash() and its seed', () => {
     expect(lineHashSeed(loadConfig({ BRAND_ORCH_DB_PATH: '/elsewhere/db.sqlite', BRAND_ORCH_LOG_LEVEL: 'DEBUG' }, { artifactsDir: '/tmp/a' }), 1024)).toBe(seed);
   });
 });
+
+describe('quickItemId() on an over-long id', () => {
+  it('gives up on an id longer than any valid one (800 bytes) instead of copying it', () => {
+    expect(quickItemId(Buffer.from(`{"item_id":"${'x'.repeat(800)}"}`))).toBe('x'.repeat(800));
+    expect(quickItemId(Buffer.from(`{"item_id":"${'x'.repeat(801)}"}`))).toBeUndefined();
+  });
+});

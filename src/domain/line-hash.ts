@@ -41,6 +41,7 @@ export function lineHash(seed: string, line: Uint8Array): string {
 }
 
 const KEY = Buffer.from('"item_id"');
+const MAX_ID_BYTES = 800;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
@@ -63,7 +64,9 @@ export function quickItemId(line: Uint8Array): string | undefined {
   while (isSpace(b[i])) i++;
   if (b[i] !== QUOTE) return undefined;
   const end = b.indexOf(QUOTE, i + 1);
-  if (end === -1) return undefined;
+  // A valid id is at most 200 code points (800 bytes): a longer one is no
+  // key to look up, and copying it out would keep a huge string per line.
+  if (end === -1 || end - i - 1 > MAX_ID_BYTES) return undefined;
   for (let j = i + 1; j < end; j++) if (b[j] === BACKSLASH) return undefined;
   return b.toString('utf8', i + 1, end);
 }
