@@ -168,6 +168,15 @@ describe('failure ordering', () => {
 });
 
 describe('contention', () => {
+  it('waits when opening a rollback-journal database that another connection holds exclusively, then runs', async () => {
+    const holder = new Database(t.db);
+    holder.pragma('journal_mode = DELETE');
+    holder.exec('CREATE TABLE IF NOT EXISTS x (a); BEGIN EXCLUSIVE; INSERT INTO x VALUES (1)');
+    setTimeout(() => { holder.exec('ROLLBACK'); holder.close(); }, 400);
+    const s = await runPipeline({ input: feed(200), dbPath: t.db, workers: 1, chunkSize: 100 });
+    expect(s).toMatchObject({ status: 'completed', inserted: 200 });
+  });
+
   /** Another process holds an EXCLUSIVE lock from "go" for `ms`. */
   function locker(ms: number): { ready: Promise<void>; go: () => void; done: Promise<void> } {
     const script = `

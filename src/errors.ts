@@ -123,12 +123,18 @@ export function toError(value: unknown): Error {
   return new Error(typeof value === 'string' ? value : `Non-error thrown: ${safeString(value)}`);
 }
 
+/** A SQLite error saying another connection holds a lock (`SQLITE_BUSY*`, `SQLITE_LOCKED*`): worth waiting out. @internal */
+export function isBusyError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
 /** Maps a SQLite error (better-sqlite3 `SqliteError`) to our codes. @internal */
 export function fromSqliteError(err: unknown, context: string): BrandOrchestratorError {
   const e = toError(err);
   const sqliteCode = (e as { code?: unknown }).code;
   if (typeof sqliteCode === 'string') {
-    if (sqliteCode.startsWith('SQLITE_BUSY') || sqliteCode.startsWith('SQLITE_LOCKED')) {
+    if (isBusyError(e)) {
       return new BusyError(`${context}: the database is locked by another connection (${sqliteCode})`, { cause: e });
     }
     if (sqliteCode === 'SQLITE_FULL') {

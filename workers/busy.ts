@@ -1,15 +1,10 @@
-import { BusyError, fromSqliteError } from '../src/errors';
+import { BusyError, fromSqliteError, isBusyError } from '../src/errors';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** Blocks this thread for `ms` (a worker has nothing else to do while it waits for the write lock). */
 function sleepSync(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
-}
-
-function isBusy(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }
 
 /** Returned by {@link withBusyRetry} when `stopped()` turned true while it waited. */
@@ -29,7 +24,7 @@ export function withBusyRetry<T>(fn: () => T, maxWaitMs: number, context: string
     try {
       return fn();
     } catch (err) {
-      if (!isBusy(err)) throw err;
+      if (!isBusyError(err)) throw err;
       const waited = performance.now() - start;
       if (waited >= maxWaitMs) {
         throw new BusyError(

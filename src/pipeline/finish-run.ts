@@ -40,7 +40,7 @@ export async function finishRun(store: StateStore, end: RunEnd): Promise<RunSumm
   try {
     totals = store.chunkTotals(end.runId);
   } catch (err) {
-    warnings.push(`${coded(err, 'Reading the committed counts').message}; the counts are the ones this process saw`);
+    warnings.push(`${fromSqliteError(err, 'Reading the committed counts').message}; the counts are the ones this process saw`);
   }
   // A run taken over by another process is its new owner's to end.
   const takenOver = codeOf(end.failure) === 'ERR_RUN_TAKEN_OVER';
@@ -53,7 +53,7 @@ export async function finishRun(store: StateStore, end: RunEnd): Promise<RunSumm
   try {
     store.checkpoint('TRUNCATE');
   } catch (err) {
-    const e = coded(err, 'The final WAL checkpoint failed');
+    const e = fromSqliteError(err, 'The final WAL checkpoint failed');
     warnings.push(`${e.code}: ${e.message}; the run's data is committed (in the -wal file) and SQLite folds it into the database at a later checkpoint`);
   }
   const summary: RunSummary = { runId: end.runId, status, ...totals, ...end.rest, ...(warnings.length > 0 ? { warnings } : {}) };
@@ -73,7 +73,7 @@ async function recordEnd(store: StateStore, end: RunEnd, totals: LineCounts & { 
     }), Math.max(end.maxBusyWaitMs, FINISH_BUSY_WAIT_MS), context);
     return undefined;
   } catch (err) {
-    return coded(err, context);
+    return fromSqliteError(err, context);
   }
 }
 
@@ -84,10 +84,6 @@ function recordedStatus(store: StateStore, runId: string): RunStatus {
   } catch {
     return 'running';
   }
-}
-
-function coded(err: unknown, context: string): BrandOrchestratorError {
-  return err instanceof BrandOrchestratorError ? err : fromSqliteError(err, context);
 }
 
 function codeOf(e: Error | undefined): string {

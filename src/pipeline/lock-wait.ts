@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BusyError, CancelledError, fromSqliteError } from '../errors';
+import { BusyError, CancelledError, fromSqliteError, isBusyError } from '../errors';
 
 /**
  * The scheduler's connection waits at most this long inside one SQLite call:
@@ -7,11 +7,6 @@ import { BusyError, CancelledError, fromSqliteError } from '../errors';
  * longer waits happen in {@link waitForLock}'s asynchronous loop.
  */
 export const MAIN_BUSY_TIMEOUT_MS = 50;
-
-function isBusy(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
-}
 
 /**
  * Runs `fn` (a short synchronous write on the scheduler's connection), and
@@ -28,7 +23,9 @@ export async function waitForLock<T>(fn: () => T, maxWaitMs: number, context: st
     try {
       return fn();
     } catch (err) {
-      if (!isBusy(err)) throw fromSqliteError(err, context); // ours pass through; SQLite's get our codes
+      // Opening a database maps SQLITE_BUSY to our BusyError before it gets
+      // here: both mean another connection holds the lock for now.
+      if (!isBusyError(err) && !(err instanceof BusyError)) throw fromSqliteError(err, context); // ours pass through; SQLite's get our codes
       const waited = performance.now() - start;
       if (waited >= maxWaitMs) {
         throw new BusyError(
