@@ -118,8 +118,11 @@ const KNOWN_CODES = new Set<string>([
 
 /** Normalises any thrown value into an `Error` (once, at the boundary). @internal */
 export function toError(value: unknown): Error {
-  // isNativeError also recognises errors from another realm (a worker thread, a vm context).
+  // isNativeError also recognises errors from another realm (a worker thread, a vm context);
+  // better-sqlite3's SqliteError is no native error, and from another realm (jest's) not
+  // `instanceof Error` either: an object with a string message and a stack is taken as one.
   if (value instanceof Error || types.isNativeError(value)) return value as Error;
+  if (isErrorLike(value)) return value;
   return new Error(typeof value === 'string' ? value : `Non-error thrown: ${safeString(value)}`);
 }
 
@@ -182,6 +185,11 @@ export function reviveError(s: SerializedError): BrandOrchestratorError {
         ? new StoreError(s.code as ErrorCode, s.message)
         : new BrandOrchestratorError('ERR_INTERNAL', `${s.code}: ${s.message}`);
   }
+}
+
+function isErrorLike(v: unknown): v is Error {
+  const e = v as { message?: unknown; stack?: unknown } | null;
+  return typeof e === 'object' && e !== null && typeof e.message === 'string' && typeof e.stack === 'string';
 }
 
 function safeString(v: unknown): string {
