@@ -4,33 +4,26 @@
  * Runs on a worker thread, on that thread's own connection (`ChunkBackend`).
  */
 import { threadId } from 'node:worker_threads';
-import { lineHash, lineHashSeed, parseIntelLine, quickItemId } from '../src/domain';
-import type { IntelRow, Reject } from '../src/domain/types';
+import { lineHashSeed } from '../src/domain';
 import type { ChunkStats, ChunkTask, WorkerInit } from '../src/protocol/messages';
 import { CommitTurns } from '../src/protocol/turns';
-import { isKept, type ChunkBackend, type ChunkCommitResult, type KeptLine } from '../src/store/chunk-backend';
+import type { ChunkBackend, ChunkCommitResult } from '../src/store/chunk-backend';
 import { STOPPED, withBusyRetry } from './busy';
-import { lineText, splitChunk } from './lines';
-
-/** A line to parse or keep: its raw bytes (a view into the chunk), its line hash and its guessed `item_id`. */
-interface HashedLine {
-  readonly lineNo: number;
-  readonly bytes: Uint8Array;
-  readonly hash: string;
-  readonly id: string | undefined;
-}
+import { buildEntries, guessedIds, lineParser, parseStale, splitAndHash, type LineParser } from './chunk-lines';
 
 export class ChunkIngester {
   readonly #init: WorkerInit;
   readonly #backend: ChunkBackend;
   readonly #turns: CommitTurns;
   readonly #seed: string;
+  readonly #parse: LineParser;
 
   constructor(init: WorkerInit, backend: ChunkBackend) {
     this.#init = init;
     this.#backend = backend;
     this.#turns = new CommitTurns(init.turns);
     this.#seed = lineHashSeed(init.config, init.maxLineBytes);
+    this.#parse = lineParser(init.config, init.maxLineBytes);
   }
 
   ingest(task: ChunkTask): ChunkStats {
@@ -46,43 +39,13 @@ export class ChunkIngester {
       return { ...stats, ...pickCounts(done), outcome: 'already' };
     }
     const t0 = performance.now();
-
-    // Split: blank lines counted, undecodable ones rejected, the rest hashed.
-    const lines: HashedLine[] = [];
-    const rejects: Reject[] = [];
-    let blankLines = 0;
-    for (const line of splitChunk(task.bytes, meta.firstLineNo, this.#init.maxLineBytes)) {
-      if (line.kind === 'blank') blankLines++;
-      else if (line.kind === 'reject') rejects.push(line.reject);
-      else lines.push({ lineNo: line.lineNo, bytes: line.bytes, hash: lineHash(this.#seed, line.bytes), id: quickItemId(line.bytes) });
-    }
-
-    // Skip unchanged: a line that hashes like the line behind its item's
-    // stored row would parse to that row. Not when an earlier line of this
-    // chunk has the same item: that line may change the row first.
+    const { lines, rejects, blankLines } = splitAndHash(task.bytes, meta.firstLineNo, this.#seed, this.#init.maxLineBytes);
     const stored = this.#init.parseAll ? new Map<string, string>() : this.#busy(
-      () => this.#backend.storedLineHashes(lines.flatMap((l) => (l.id === undefined ? [] : [l.id]))), turn, 'looking up stored lines', task,
+      () => this.#backend.storedLineHashes(guessedIds(lines)), turn, 'looking up stored lines', task,
     );
     if (stored === STOPPED) return { ...stats, outcome: 'aborted' };
-
-    // Parse the rest, in line order.
-    const entries: (IntelRow | KeptLine)[] = [];
-    const keptBytes = new Map<number, Uint8Array>();
-    const seen = new Set<string>();
-    for (const line of lines) {
-      if (line.id !== undefined && !seen.has(line.id) && stored.get(line.id) === line.hash) {
-        entries.push({ kept: true, itemId: line.id, lineHash: line.hash, lineNo: line.lineNo });
-        keptBytes.set(line.lineNo, line.bytes);
-        seen.add(line.id);
-        continue;
-      }
-      const row = this.#parse(line.lineNo, line.bytes, line.hash, rejects);
-      if (row !== undefined) {
-        entries.push(row);
-        seen.add(row.itemId);
-      }
-      if (line.id !== undefined) seen.add(line.id);
-    }
+    const built = buildEntries(lines, stored, this.#parse, rejects);
+    const { entries } = built;
     const t1 = performance.now();
     stats.parseMs = t1 - t0;
 
@@ -98,15 +61,7 @@ export class ChunkIngester {
       const commit = { runId, meta, entries, rejects, blankLines };
       result = this.#busy(() => this.#backend.commitChunk(commit), turn, 'committing', task);
       if (result === STOPPED || !('stale' in result)) break;
-      // Earlier lines changed these rows since the lookup: parse them after all.
-      const stale = new Set(result.stale.map((l) => l.lineNo));
-      for (let i = entries.length - 1; i >= 0; i--) {
-        const e = entries[i] as IntelRow | KeptLine;
-        if (!isKept(e) || !stale.has(e.lineNo)) continue;
-        const row = this.#parse(e.lineNo, keptBytes.get(e.lineNo) as Uint8Array, e.lineHash, rejects);
-        if (row === undefined) entries.splice(i, 1);
-        else entries[i] = row;
-      }
+      parseStale(built, result.stale, this.#parse, rejects);
     }
     if (result === STOPPED) return { ...stats, outcome: 'aborted' };
     const cp = result.committed;
@@ -117,17 +72,6 @@ export class ChunkIngester {
     stats.lockWaitMs = result.lockedAt - t1;
     stats.writeMs = performance.now() - result.lockedAt;
     return { ...stats, ...pickCounts(cp) };
-  }
-
-  /** Decodes and parses one line; a broken line goes to `rejects`. */
-  #parse(lineNo: number, bytes: Uint8Array, hash: string, rejects: Reject[]): IntelRow | undefined {
-    const r = parseIntelLine(lineText(bytes), lineNo, this.#init.config, this.#init.maxLineBytes);
-    if (!r.ok) {
-      rejects.push(r.reject);
-      return undefined;
-    }
-    r.row.lineHash = hash;
-    return r.row;
   }
 
   /** A database call that waits out another connection's write lock, unless the run stops at or before `turn`. */

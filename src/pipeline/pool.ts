@@ -2,19 +2,20 @@ import { Piscina } from 'piscina';
 import { resolve } from 'node:path';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { WorkerInit } from '../protocol/messages';
+import type { PgWorkerInit } from '../protocol/pg-messages';
 
 /**
  * The compiled worker file. piscina cannot load TypeScript, so even when this
  * module runs from source (ts-jest) the pool loads `dist/workers/*.js`.
  */
-export function workerFile(): string {
+export function workerFile(name = 'ingest-worker'): string {
   return __filename.endsWith('.ts')
-    ? resolve(__dirname, '../../dist/workers/ingest-worker.js')
-    : resolve(__dirname, '../../workers/ingest-worker.js');
+    ? resolve(__dirname, `../../dist/workers/${name}.js`)
+    : resolve(__dirname, `../../workers/${name}.js`);
 }
 
 export function createPool(
-  filename: string, workers: number, init: WorkerInit, resourceLimits: ResourceLimits | undefined, onError: (err: Error) => void,
+  filename: string, workers: number, init: WorkerInit | PgWorkerInit, resourceLimits: ResourceLimits | undefined, onError: (err: Error) => void,
 ): Piscina {
   const pool = new Piscina({
     filename,

@@ -1,0 +1,73 @@
+/**
+ * Connections to PostgreSQL and the errors met on the way, mapped to our
+ * codes. A message names the server and the database, never the password.
+ */
+import pg from 'pg';
+import { BrandOrchestratorError, InvalidOptionError, StoreError } from '../errors';
+
+/** Where a connection goes, as messages show it: `host:port, database "x" (user y)`. */
+export function describeServer(c: { host: string; port: number; database?: string | undefined; user?: string | undefined }): string {
+  const host = c.host.startsWith('/') ? `socket ${c.host}` : `${c.host}:${c.port}`;
+  return `PostgreSQL at ${host}, database "${c.database ?? ''}" (user ${c.user ?? '?'})`;
+}
+
+/** A new client for `url`; a URL the driver cannot read is `ERR_INVALID_OPTION`. */
+export function newClient(url: string, label: string): pg.Client {
+  try {
+    return new pg.Client({ connectionString: url, application_name: 'brand-orchestrator', connectionTimeoutMillis: 10_000 });
+  } catch (err) {
+    throw new InvalidOptionError(`Cannot read the database URL ${label}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Connects, or throws a coded error naming the server: unreachable,
+ * authentication refused, database missing. An idle client whose connection
+ * drops later emits `error`; it is kept from crashing the process, and the
+ * next query fails with `ERR_DB_CONNECTION_LOST`.
+ */
+export async function connect(url: string, label: string, context: string): Promise<pg.Client> {
+  const client = newClient(url, label);
+  client.on('error', () => { /* surfaced by the next query */ });
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw fromPgError(err, client, context);
+  }
+  return client;
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOENT', '57P03']);
+const LOST = new Set(['ECONNRESET', 'EPIPE', '57P01', '57P02', '08000', '08003', '08006']);
+
+/** A deadlock or a serialization failure: the transaction rolled back and may simply run again. */
+export function isRetryableConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
+
+/** The connection is gone (server restart, backend terminated, network): a new connection may do the work. */
+export function isConnectionLost(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (typeof e?.code === 'string' && LOST.has(e.code)) return true;
+  return typeof e?.message === 'string' && /Connection terminated|not queryable|connection.*(closed|ended)/i.test(e.message);
+}
+
+/** Maps a `pg` or socket error to our codes; `server` (a client, or its description) is named in the message. */
+export function fromPgError(err: unknown, server: pg.Client | string, context: string): BrandOrchestratorError {
+  if (err instanceof BrandOrchestratorError) return err;
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  const where = typeof server === 'string' ? server : describeServer(server);
+  const opts = { cause: err };
+  if (code !== undefined && UNREACHABLE.has(code)) {
+    return new StoreError('ERR_DB_UNREACHABLE', `${context}: cannot reach ${where}: ${message} (${code}); is the server running?`, opts);
+  }
+  if (code === '28P01' || code === '28000') return new StoreError('ERR_DB_AUTH', `${context}: ${where} refused the login: ${message} (${code})`, opts);
+  if (code === '3D000') return new StoreError('ERR_DB_MISSING', `${context}: ${where}: ${message} (${code}); create it first (createdb)`, opts);
+  if (isConnectionLost(err)) return new StoreError('ERR_DB_CONNECTION_LOST', `${context}: lost the connection to ${where}: ${message}${code ? ` (${code})` : ''}`, opts);
+  if (code === '53100') return new StoreError('ERR_DB_FULL', `${context}: ${where}: the server's disk is full: ${message} (${code})`, opts);
+  return new StoreError('ERR_DB', `${context}: ${where}: ${message}${code ? ` (${code})` : ''}`, opts);
+}

@@ -1,0 +1,259 @@
+/**
+ * Commits one chunk on a worker's own PostgreSQL connection, in one
+ * transaction: the chunk's row is locked and checked not done, the stored
+ * rows of its items are locked in item_id order (so overlapping chunks
+ * cannot deadlock on them), its winning rows are COPYed into a staging table
+ * and merged with one `INSERT ... ON CONFLICT DO UPDATE ... WHERE`, its
+ * rejects and its done-mark are written. Workers and processes commit in any
+ * order: a row keeps the position (run_seq, byte offset) of the line that
+ * wrote it, and an older position never overwrites a newer one.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { contentHash } from '../domain/hash';
+import type { IntelRow, Reject } from '../domain/types';
+import { StoreError } from '../errors';
+import { isKept, type KeptLine } from '../store/chunk-backend';
+import type { UpsertCounts } from '../store/types';
+import { connect, fromPgError, isRetryableConflict } from './connect';
+import { pgText } from './pg-store';
+
+export interface PgChunkCommit {
+  runId: string;
+  runSeq: number;
+  chunkIndex: number;
+  byteStart: number;
+  byteEnd: number;
+  lineCount: number;
+  checksum: string;
+  /** Rows and kept lines, in line order. */
+  entries: readonly (IntelRow | KeptLine)[];
+  /** Each entry's byte offset in the input. */
+  posOf: (e: IntelRow | KeptLine) => number;
+  /** Line numbers are lines within the chunk. */
+  rejects: readonly Reject[];
+  blankLines: number;
+}
+
+export type PgCommitResult =
+  | { committed: UpsertCounts & { blankLines: number; rejected: number }; conflicts: number }
+  | { already: true; conflicts: number }
+  | { stale: readonly KeptLine[]; conflicts: number };
+
+/** Transactions rolled back by a deadlock, a serialization failure or a race are run again this often. */
+const MAX_CONFLICT_RETRIES = 20;
+
+const STAGE_COLUMNS = [
+  'item_id', 'run_id', 'item_type', 'title', 'summary', 'claims_json', 'evidence_json', 'scores_json', 'risk_flags_json',
+  'explainability_json', 'trend_score', 'decision', 'decision_reason', 'created_at', 'updated_at', 'line_hash', 'content_hash',
+  'pos_run', 'pos_byte',
+] as const;
+const CONTENT = ['item_type', 'title', 'summary', 'claims_json', 'evidence_json', 'scores_json', 'risk_flags_json',
+  'explainability_json', 'trend_score', 'decision', 'decision_reason', 'content_hash'] as const;
+const SAME = 't.content_hash = excluded.content_hash';
+
+const MERGE = `INSERT INTO intel_items AS t (${STAGE_COLUMNS.join(', ')})
+  SELECT ${STAGE_COLUMNS.join(', ')} FROM bo_stage ORDER BY item_id
+  ON CONFLICT (item_id) DO UPDATE SET ${CONTENT.map((c) => `${c} = excluded.${c}`).join(', ')},
+    run_id = CASE WHEN ${SAME} THEN t.run_id ELSE excluded.run_id END,
+    updated_at = CASE WHEN ${SAME} THEN t.updated_at ELSE excluded.updated_at END,
+    line_hash = CASE WHEN ${SAME} THEN coalesce(t.line_hash, excluded.line_hash) ELSE excluded.line_hash END,
+    pos_run = excluded.pos_run, pos_byte = excluded.pos_byte
+  WHERE (excluded.pos_run, excluded.pos_byte) > (t.pos_run, t.pos_byte)
+  RETURNING (xmax = 0) AS inserted`;
+
+/** Another transaction inserted one of this chunk's new items between the lock and the merge: run the chunk again. */
+class Raced extends Error {}
+
+interface StoredRow { item_id: string; content_hash: string; line_hash: string | null; pos_run: number; pos_byte: number }
+
+export class PgChunkBackend {
+  readonly #client: pg.Client;
+  readonly #where: string;
+
+  private constructor(client: pg.Client, where: string) {
+    this.#client = client;
+    this.#where = where;
+  }
+
+  static async open(url: string, label: string): Promise<PgChunkBackend> {
+    const client = await connect(url, label, 'A worker opening its connection');
+    const where = label;
+    try {
+      // Per connection, emptied at each commit.
+      await client.query(`CREATE TEMP TABLE bo_stage (LIKE intel_items INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw fromPgError(err, client, 'A worker preparing its staging table');
+    }
+    return new PgChunkBackend(client, where);
+  }
+
+  async close(): Promise<void> {
+    await this.#client.end().catch(() => undefined);
+  }
+
+  /** Line hashes of the stored rows among `itemIds`, read outside any transaction. */
+  async storedLineHashes(itemIds: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (itemIds.length === 0) return out;
+    const { rows } = await this.#client.query<{ item_id: string; line_hash: string }>(
+      'SELECT item_id, line_hash FROM intel_items WHERE item_id = ANY($1::text[]) AND line_hash IS NOT NULL', [itemIds]);
+    for (const r of rows) out.set(r.item_id, r.line_hash);
+    return out;
+  }
+
+  /** Commits the chunk (see the file comment), running it again after a deadlock or a race. */
+  async commitChunk(c: PgChunkCommit): Promise<PgCommitResult> {
+    for (let conflicts = 0; ; conflicts++) {
+      try {
+        return { ...(await this.#tryCommit(c)), conflicts };
+      } catch (err) {
+        await this.#client.query('ROLLBACK').catch(() => undefined);
+        if ((isRetryableConflict(err) || err instanceof Raced) && conflicts < MAX_CONFLICT_RETRIES) {
+          await sleep(5 + Math.random() * 20 * (conflicts + 1));
+          continue;
+        }
+        throw fromPgError(err, this.#client, `Chunk ${c.chunkIndex} (bytes ${c.byteStart}-${c.byteEnd})`);
+      }
+    }
+  }
+
+  async #tryCommit(c: PgChunkCommit): Promise<{ committed: UpsertCounts & { blankLines: number; rejected: number } } | { already: true } | { stale: readonly KeptLine[] }> {
+    const q = this.#client;
+    await q.query('BEGIN');
+    // The chunk's row first: a second process committing the same chunk waits here, then sees it done.
+    const state = await q.query<{ state: string }>('SELECT state FROM run_chunks WHERE run_id = $1 AND chunk_index = $2 FOR UPDATE', [c.runId, c.chunkIndex]);
+    if (state.rows[0] === undefined) throw new StoreError('ERR_RUN_NOT_FOUND', `Run ${c.runId} has no chunk ${c.chunkIndex}`);
+    if (state.rows[0].state === 'done') {
+      await q.query('ROLLBACK');
+      return { already: true };
+    }
+    const ids = [...new Set(c.entries.map((e) => e.itemId))];
+    const { rows } = ids.length === 0 ? { rows: [] as StoredRow[] } : await q.query<StoredRow>(
+      `SELECT item_id, content_hash, line_hash, pos_run::float8 AS pos_run, pos_byte::float8 AS pos_byte
+       FROM intel_items WHERE item_id = ANY($1::text[]) ORDER BY item_id FOR UPDATE`, [ids]);
+    const plan = classify(c, new Map(rows.map((r) => [r.item_id, r])));
+    if (plan.stale.length > 0) {
+      await q.query('ROLLBACK');
+      return { stale: plan.stale };
+    }
+    if (plan.winners.length > 0) {
+      await pipeline(Readable.from(copyRows(c, plan.winners)), q.query(copyFrom(`COPY bo_stage (${STAGE_COLUMNS.join(', ')}) FROM STDIN`)));
+      const merged = await q.query<{ inserted: boolean }>(MERGE);
+      const inserted = merged.rows.filter((r) => r.inserted).length;
+      if (merged.rows.length !== plan.winners.length || inserted !== plan.inserts) throw new Raced();
+    }
+    if (plan.moved.length > 0) {
+      await q.query(
+        `UPDATE intel_items t SET pos_run = $1, pos_byte = u.pos FROM unnest($2::text[], $3::bigint[]) AS u(id, pos)
+         WHERE t.item_id = u.id AND ($1, u.pos) > (t.pos_run, t.pos_byte)`,
+        [c.runSeq, plan.moved.map((k) => k.itemId), plan.moved.map((k) => c.posOf(k))]);
+    }
+    if (c.rejects.length > 0) {
+      await q.query(
+        `INSERT INTO run_rejects (run_id, chunk_index, line_in_chunk, code, reason, excerpt)
+         SELECT $1, $2, * FROM unnest($3::int[], $4::text[], $5::text[], $6::text[])`,
+        [c.runId, c.chunkIndex, c.rejects.map((r) => r.lineNo), c.rejects.map((r) => r.code), c.rejects.map((r) => pgText(r.reason)), c.rejects.map((r) => pgText(r.excerpt))]);
+    }
+    const counts = { ...plan.counts, blankLines: c.blankLines, rejected: c.rejects.length };
+    await q.query(
+      `UPDATE run_chunks SET state = 'done', lease_owner = NULL, lease_until = NULL, byte_start = $3, byte_end = $4, line_count = $5,
+         checksum = $6, blank_lines = $7, inserted = $8, updated = $9, unchanged = $10, rejected = $11, committed_at = now()
+       WHERE run_id = $1 AND chunk_index = $2`,
+      [c.runId, c.chunkIndex, c.byteStart, c.byteEnd, c.lineCount, c.checksum, counts.blankLines, counts.inserted, counts.updated, counts.unchanged, counts.rejected]);
+    await q.query('COMMIT');
+    return { committed: counts };
+  }
+
+  /** For messages. */
+  get where(): string {
+    return this.#where;
+  }
+}
+
+interface Plan {
+  counts: UpsertCounts;
+  /** The last row of each item whose position is newer than the stored row's (or that has none). */
+  winners: { row: IntelRow; hash: string }[];
+  /** Of the winners, how many are new items. */
+  inserts: number;
+  /** Kept lines newer than their stored row: only its position moves. */
+  moved: KeptLine[];
+  stale: KeptLine[];
+}
+
+/**
+ * Counts every line as the row it meets: a new item's first line is
+ * inserted; a line whose content equals the row before it (the stored one,
+ * or the previous line of the item in this chunk) is unchanged; else
+ * updated. When another chunk's newer line already wrote the row, this
+ * chunk's lines count against that row and write nothing.
+ */
+function classify(c: PgChunkCommit, stored: ReadonlyMap<string, StoredRow>): Plan {
+  const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
+  const last = new Map<string, { entry: IntelRow | KeptLine; hash: string }>();
+  const prev = new Map<string, string>(); // item -> content hash of the row the next line meets
+  const stale: KeptLine[] = [];
+  for (const e of c.entries) {
+    const s = stored.get(e.itemId);
+    let hash: string;
+    if (isKept(e)) {
+      if (s === undefined || s.line_hash !== e.lineHash) {
+        stale.push(e);
+        continue;
+      }
+      hash = s.content_hash;
+    } else {
+      hash = contentHash(e);
+    }
+    const before = prev.get(e.itemId) ?? s?.content_hash;
+    if (before === undefined) counts.inserted++;
+    else if (before === hash) counts.unchanged++;
+    else counts.updated++;
+    prev.set(e.itemId, hash);
+    last.set(e.itemId, { entry: e, hash });
+  }
+  const winners: Plan['winners'] = [];
+  const moved: KeptLine[] = [];
+  let inserts = 0;
+  for (const [id, { entry, hash }] of last) {
+    const s = stored.get(id);
+    const pos = c.posOf(entry);
+    if (s !== undefined && (s.pos_run > c.runSeq || (s.pos_run === c.runSeq && s.pos_byte >= pos))) continue;
+    if (isKept(entry)) moved.push(entry);
+    else {
+      winners.push({ row: entry, hash });
+      if (s === undefined) inserts++;
+    }
+  }
+  return { counts, winners, inserts, moved, stale };
+}
+
+/** The winners as COPY text rows (tab-separated, `\N` for NULL, backslash escapes). */
+function* copyRows(c: PgChunkCommit, winners: Plan['winners']): Generator<string> {
+  const now = new Date().toISOString();
+  let batch = '';
+  for (const { row: r, hash } of winners) {
+    batch += `${[
+      esc(r.itemId), esc(c.runId), esc(r.itemType), esc(r.title), esc(r.summary), esc(r.claimsJson), esc(r.evidenceJson),
+      esc(r.scoresJson), esc(r.riskFlagsJson), esc(r.explainabilityJson), r.trendScore === null ? '\\N' : String(r.trendScore),
+      r.decision === null ? '\\N' : r.decision, r.decisionReason === null ? '\\N' : esc(r.decisionReason), r.createdAt ?? now, now,
+      r.lineHash === null ? '\\N' : r.lineHash, hash, String(c.runSeq), String(c.posOf(r)),
+    ].join('\t')}\n`;
+    if (batch.length > 262_144) {
+      yield batch;
+      batch = '';
+    }
+  }
+  if (batch !== '') yield batch;
+}
+
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function esc(s: string): string {
+  return /[\\\n\r\t]/.test(s) ? s.replace(/[\\\n\r\t]/g, (ch) => ESCAPES[ch] as string) : s;
+}

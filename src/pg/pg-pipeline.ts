@@ -1,0 +1,280 @@
+/**
+ * A run into PostgreSQL. The main thread claims chunks of the run's plan
+ * (`FOR UPDATE SKIP LOCKED`, under a lease it renews), reads each by seeking
+ * in the file, and hands it to a worker, which commits it on its own
+ * connection with its done-mark. Several processes, on several machines,
+ * may work on one run (`join`): each claims what is left, takes over the
+ * chunks of a process whose lease ran out, and the first to see every chunk
+ * done records the run's end. Each prints the run's combined summary.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Piscina } from 'piscina';
+import {
+  BrandOrchestratorError, InvalidOptionError, StoreError, TooManyRejectsError, WorkerError, reviveError, toError,
+} from '../errors';
+import { cancelledBy, throwIfAborted } from '../pipeline/cancel';
+import { resolvePipelineOptions, type ResolvedPipelineOptions } from '../pipeline/options';
+import { createPool, workerFile } from '../pipeline/pool';
+import { rejectRatioFailure } from '../pipeline/reject-ratio';
+import type { ProgressEvent, RunPipelineOptions, RunSummary } from '../pipeline/types';
+import type { PgChunkReply, PgChunkStats, PgChunkTask, PgWorkerInit } from '../protocol/pg-messages';
+import type { RunRecord } from '../store/types';
+import { PgStore, newOwnerToken, type ChunkPlan, type PgTarget } from './pg-store';
+import { openInput, planFile, readPlannedChunk } from './plan';
+
+/** Bytes per planned chunk unless `maxChunkBytes` says otherwise: ~5,000 lines of ~800 bytes. */
+export const PG_DEFAULT_CHUNK_BYTES = 4 * 1_048_576;
+/** How long a claimed chunk stays claimed without a renewal; a dead process's chunks are claimed again after it. */
+export const DEFAULT_LEASE_MS = 30_000;
+
+export interface PgRunOptions {
+  /** Join the run `runId` if it exists (started by another process), else start it. */
+  join: boolean;
+  leaseMs: number;
+}
+
+export function pgWorkerFile(): string {
+  return workerFile('pg-ingest-worker');
+}
+
+/** {@link runPipeline} into PostgreSQL. @internal */
+export async function ingestPostgres(raw: RunPipelineOptions, target: PgTarget, pg: PgRunOptions, workerFilename = pgWorkerFile()): Promise<RunSummary> {
+  const opts = resolvePipelineOptions(raw);
+  throwIfAborted(opts.signal);
+  if (typeof opts.input !== 'string') {
+    throw new InvalidOptionError('A PostgreSQL run reads a plain file (each process seeks to its chunks): give `input` as a file path; stdin, streams and iterables are for SQLite');
+  }
+  if (pg.join && opts.resume !== undefined) throw new InvalidOptionError('Give `join` or `resume`, not both: joining a run resumes it too');
+  const plan = await planFile(opts.input, raw.maxChunkBytes ?? PG_DEFAULT_CHUNK_BYTES);
+  const fh = await openInput(opts.input);
+  let store: PgStore;
+  try {
+    store = await PgStore.open(target);
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+  const owner = newOwnerToken();
+  const runId = opts.resume ?? opts.runId ?? randomUUID();
+  try {
+    const prep = await store.startOrJoin({
+      runId, runType: opts.runType, plan, join: pg.join, resume: opts.resume !== undefined, ownerToken: owner,
+      settings: { chunkBytes: plan.chunkBytes, workers: opts.workers, maxRejects: Number.isFinite(opts.maxRejects) ? opts.maxRejects : null, maxLineBytes: opts.maxLineBytes, input: opts.input },
+    });
+    return await new PgScheduler(opts, pg, store, fh, prep.run, prep.runSeq, prep.plan, owner, workerFilename).run();
+  } finally {
+    await fh.close();
+    await store.close();
+  }
+}
+
+class PgScheduler {
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #started = performance.now();
+  readonly #mine = { chunks: 0, linesRead: 0, blankLines: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, bytes: 0, handled: 0, retries: 0, conflicts: 0, parseMs: 0, writeMs: 0 };
+  #pool: Piscina | undefined;
+  #failure: Error | undefined;
+  #cancelled = false;
+  #lastProgress = 0;
+
+  constructor(
+    readonly opts: ResolvedPipelineOptions, readonly pg: PgRunOptions, readonly store: PgStore, readonly fh: FileHandle,
+    readonly run0: RunRecord, readonly runSeq: number, readonly plan: ChunkPlan, readonly owner: string, readonly workerFilename: string,
+  ) {}
+
+  get #runId(): string {
+    return this.run0.runId;
+  }
+
+  get #stopping(): boolean {
+    return this.#failure !== undefined || this.#cancelled;
+  }
+
+  async run(): Promise<RunSummary> {
+    if (this.run0.status === 'completed') return this.#summary(this.run0); // joined a run that is already done
+    const onAbort = () => { this.#cancelled = true; };
+    this.opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (this.opts.signal?.aborted) onAbort();
+    const renewal = setInterval(() => { this.store.renew(this.#runId, this.owner, this.pg.leaseMs).catch(() => undefined); }, Math.max(100, this.pg.leaseMs / 3));
+    renewal.unref();
+    try {
+      const init: PgWorkerInit = { url: this.store.url, label: this.store.label, maxLineBytes: this.opts.maxLineBytes, parseAll: this.opts.parseAll, config: this.opts.config };
+      this.#pool = createPool(this.workerFilename, this.opts.workers, init, this.opts.workerResourceLimits, (err) => this.#fail(err));
+      await this.#claimAndDispatch();
+    } catch (err) {
+      this.#fail(err);
+    } finally {
+      await Promise.allSettled([...this.#inFlight]);
+      clearInterval(renewal);
+      this.opts.signal?.removeEventListener('abort', onAbort);
+      await this.#pool?.destroy();
+    }
+    return this.#finish();
+  }
+
+  async #claimAndDispatch(): Promise<void> {
+    while (!this.#stopping) {
+      const free = this.opts.maxInFlight - this.#inFlight.size;
+      if (free > 0) {
+        const claimed = await this.store.claimChunks(this.#runId, this.owner, free, this.pg.leaseMs);
+        for (const i of claimed) this.#track(this.#runChunk(i));
+        if (claimed.length > 0) continue;
+      }
+      if (this.#inFlight.size > 0) {
+        await Promise.race(this.#inFlight);
+        continue;
+      }
+      // Nothing to claim and nothing running here: done, or other processes hold the rest.
+      const run = await this.store.getRun(this.#runId);
+      if (run.status !== 'running') {
+        if (run.status !== 'completed') this.#fail(new StoreError('ERR_RUN_ACTIVE', `Run ${this.#runId} was ended by another process: ${run.status}${run.notes ? ` (${run.notes})` : ''}`));
+        return;
+      }
+      const p = await this.store.progress(this.#runId, this.owner);
+      if (p.open === 0) return;
+      // Wait for the others to finish, or for a dead one's lease to run out.
+      await sleep(Math.min(500, Math.max(50, p.nextLeaseEndMs)));
+    }
+  }
+
+  #track(p: Promise<void>): void {
+    const tracked: Promise<void> = p.then(
+      () => { this.#inFlight.delete(tracked); },
+      (err: unknown) => { this.#inFlight.delete(tracked); this.#fail(err); },
+    );
+    this.#inFlight.add(tracked);
+  }
+
+  async #runChunk(chunkIndex: number): Promise<void> {
+    const pool = this.#pool as Piscina;
+    const started = performance.now();
+    for (let attempt = 1; ; attempt++) {
+      if (this.#stopping) {
+        await this.store.release(this.#runId, this.owner, [chunkIndex]);
+        return;
+      }
+      // Read again for every attempt: the transfer detaches the buffer.
+      const c = await readPlannedChunk(this.fh, this.plan, chunkIndex, this.opts.maxLineBytes);
+      const task: PgChunkTask = { runId: this.#runId, runSeq: this.runSeq, attempt, ...c };
+      let reply: PgChunkReply;
+      try {
+        reply = (await pool.run(task, { transferList: c.bytes.byteLength > 0 ? [c.bytes.buffer as ArrayBuffer] : [] })) as PgChunkReply;
+      } catch (err) {
+        // A worker died, or its connection broke: the chunk rolled back; retry on a fresh connection.
+        if (attempt < this.opts.maxAttempts) { this.#mine.retries++; continue; }
+        throw new WorkerError(`Chunk ${chunkIndex} (bytes ${c.byteStart}-${c.byteEnd}) failed after ${attempt} attempts: ${toError(err).message}`, { cause: err });
+      }
+      if (!reply.ok) throw reviveError(reply.error);
+      this.#done(reply.stats, c.byteEnd - c.byteStart, performance.now() - started);
+      if (Number.isFinite(this.opts.maxRejects)) {
+        const t = await this.store.chunkTotals(this.#runId);
+        if (t.rejected > this.opts.maxRejects) {
+          this.#fail(new TooManyRejectsError(`${t.rejected} lines were rejected, more than maxRejects (${this.opts.maxRejects}); see the run's rejects`));
+        }
+      }
+      return;
+    }
+  }
+
+  #done(s: PgChunkStats, bytes: number, _latencyMs: number): void {
+    if (s.outcome !== 'committed') return;
+    const m = this.#mine;
+    m.chunks++;
+    m.linesRead += s.lineCount;
+    m.blankLines += s.blankLines;
+    m.inserted += s.inserted;
+    m.updated += s.updated;
+    m.unchanged += s.unchanged;
+    m.rejected += s.rejected;
+    m.bytes += bytes;
+    m.handled += s.lineCount - s.blankLines;
+    m.conflicts += s.conflicts;
+    m.parseMs += s.parseMs;
+    m.writeMs += s.writeMs;
+    this.#emitProgress(false);
+  }
+
+  #emitProgress(force: boolean): void {
+    const cb = this.opts.onProgress;
+    if (cb === undefined) return;
+    const now = performance.now();
+    if (!force && now - this.#lastProgress < this.opts.progressIntervalMs) return;
+    this.#lastProgress = now;
+    const m = this.#mine;
+    const elapsedMs = Math.round(now - this.#started);
+    const event: ProgressEvent = {
+      linesRead: m.linesRead, blankLines: m.blankLines, inserted: m.inserted, updated: m.updated, unchanged: m.unchanged, rejected: m.rejected,
+      chunksDone: m.chunks, bytesDone: m.bytes, totalBytes: this.plan.inputBytes, elapsedMs,
+      itemsPerSecond: elapsedMs > 0 ? Math.round((m.handled * 1000) / elapsedMs) : 0,
+    };
+    cb(event);
+  }
+
+  #fail(err: unknown): void {
+    this.#failure ??= toError(err);
+  }
+
+  async #finish(): Promise<RunSummary> {
+    const telemetry = this.#telemetry();
+    let run: RunRecord;
+    if (this.#failure !== undefined) {
+      await this.store.release(this.#runId, this.owner).catch(() => undefined);
+      run = await this.store.endRun(this.#runId, 'failed', `${codeOf(this.#failure)}: ${this.#failure.message}`, telemetry);
+    } else if (this.#cancelled) {
+      await this.store.release(this.#runId, this.owner).catch(() => undefined);
+      // Other live processes finish the run; alone, this one records it cancelled.
+      const p = await this.store.progress(this.#runId, this.owner);
+      const failure = cancelledBy(this.opts.signal);
+      run = p.open > 0 && p.heldByOthers === 0 ? await this.store.endRun(this.#runId, 'cancelled', `${failure.code}: ${failure.message}`, telemetry) : await this.store.getRun(this.#runId);
+      this.#failure = failure;
+    } else {
+      const totals = await this.store.chunkTotals(this.#runId);
+      const tooMany = rejectRatioFailure(totals, this.opts.maxRejectRatio);
+      if (tooMany !== undefined) {
+        run = await this.store.endRun(this.#runId, 'failed', `${tooMany.code}: ${tooMany.message}`, telemetry);
+        this.#failure = tooMany;
+      } else {
+        run = await this.store.completeRun(this.#runId, telemetry);
+        if (run.status === 'failed') this.#failure = new StoreError('ERR_RUN_ACTIVE', `Run ${this.#runId} was ended by another process: failed (${run.notes ?? 'no cause recorded'})`);
+      }
+    }
+    this.#emitProgress(true);
+    const summary = await this.#summary(run);
+    if (this.#failure !== undefined) throw Object.assign(asTyped(this.#failure), { summary });
+    return summary;
+  }
+
+  /** The run's combined counts (every process's chunks), with this process's share of the work. */
+  async #summary(run: RunRecord): Promise<RunSummary> {
+    const counts = run.status === 'running' ? await this.store.chunkTotals(this.#runId) : run;
+    const durationMs = Math.round(performance.now() - this.#started);
+    const runMs = run.finishedAt === null ? durationMs : Date.parse(run.finishedAt) - Date.parse(run.startedAt);
+    return {
+      runId: run.runId, status: run.status, linesRead: counts.linesRead, blankLines: counts.blankLines, inserted: counts.inserted,
+      updated: counts.updated, unchanged: counts.unchanged, rejected: counts.rejected, chunks: counts.chunks, durationMs,
+      itemsPerSecond: runMs > 0 ? Math.round(((counts.linesRead - counts.blankLines) * 1000) / runMs) : 0,
+      workers: this.opts.workers, chunkSize: 0, resumedChunks: counts.chunks - this.#mine.chunks,
+    };
+  }
+
+  #telemetry(): Record<string, unknown> {
+    const m = this.#mine;
+    const elapsedMs = performance.now() - this.#started;
+    return {
+      backend: 'postgres', chunkBytes: this.plan.chunkBytes, workerThreads: this.opts.workers, elapsedMs: Math.round(elapsedMs),
+      chunksThisProcess: m.chunks, retries: m.retries, conflicts: m.conflicts,
+      poolUtilization: elapsedMs > 0 ? Math.round(((m.parseMs + m.writeMs) / (elapsedMs * this.opts.workers)) * 1000) / 1000 : 0,
+    };
+  }
+}
+
+function codeOf(e: Error): string {
+  const c = (e as { code?: unknown }).code;
+  return typeof c === 'string' ? c : 'ERR_INTERNAL';
+}
+
+function asTyped(e: Error): BrandOrchestratorError {
+  return e instanceof BrandOrchestratorError ? e : new BrandOrchestratorError('ERR_INTERNAL', e.message, { cause: e });
+}

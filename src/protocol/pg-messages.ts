@@ -1,0 +1,50 @@
+/**
+ * The messages between a PostgreSQL run's scheduler and its workers
+ * (`workers/pg-ingest-worker.ts`). No commit turns: workers commit in any
+ * order, and the rows' positions keep the last line winning.
+ */
+import type { AppConfig } from '../config';
+import type { SerializedError } from '../errors';
+
+export interface PgWorkerInit {
+  url: string;
+  /** The URL without its password, for messages. */
+  label: string;
+  maxLineBytes: number;
+  parseAll: boolean;
+  config: AppConfig;
+}
+
+/** One planned chunk; `bytes.buffer` is transferred. */
+export interface PgChunkTask {
+  runId: string;
+  /** The run's place in run order: the first half of every row's position. */
+  runSeq: number;
+  chunkIndex: number;
+  byteStart: number;
+  byteEnd: number;
+  lineCount: number;
+  checksum: string;
+  attempt: number;
+  bytes: Uint8Array;
+}
+
+export interface PgChunkStats {
+  chunkIndex: number;
+  /** `committed`: this task committed it; `already`: it was done (by another process, or before a retry). */
+  outcome: 'committed' | 'already';
+  lineCount: number;
+  blankLines: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  threadId: number;
+  parseMs: number;
+  /** The transaction, from BEGIN to COMMIT (row locks waited for included). */
+  writeMs: number;
+  /** Transactions rolled back by a deadlock, a serialization failure or a race, and run again. */
+  conflicts: number;
+}
+
+export type PgChunkReply = { ok: true; stats: PgChunkStats } | { ok: false; error: SerializedError };
