@@ -11,10 +11,10 @@ export function describeServer(c: { host: string; port: number; database?: strin
   return `PostgreSQL at ${host}, database "${c.database ?? ''}" (user ${c.user ?? '?'})`;
 }
 
-/** A new client for `url`; a URL the driver cannot read is `ERR_INVALID_OPTION`. */
-export function newClient(url: string, label: string): pg.Client {
+/** A new client for `url` (`role`: its application_name); a URL the driver cannot read is `ERR_INVALID_OPTION`. */
+export function newClient(url: string, label: string, role = 'brand-orchestrator'): pg.Client {
   try {
-    return new pg.Client({ connectionString: url, application_name: 'brand-orchestrator', connectionTimeoutMillis: 10_000 });
+    return new pg.Client({ connectionString: url, application_name: role, connectionTimeoutMillis: 10_000 });
   } catch (err) {
     throw new InvalidOptionError(`Cannot read the database URL ${label}: ${(err as Error).message}`);
   }
@@ -26,8 +26,8 @@ export function newClient(url: string, label: string): pg.Client {
  * drops later emits `error`; it is kept from crashing the process, and the
  * next query fails with `ERR_DB_CONNECTION_LOST`.
  */
-export async function connect(url: string, label: string, context: string): Promise<pg.Client> {
-  const client = newClient(url, label);
+export async function connect(url: string, label: string, context: string, role?: string): Promise<pg.Client> {
+  const client = newClient(url, label, role);
   client.on('error', () => { /* surfaced by the next query */ });
   try {
     await client.connect();

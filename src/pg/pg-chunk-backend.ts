@@ -80,7 +80,7 @@ export class PgChunkBackend {
   }
 
   static async open(url: string, label: string): Promise<PgChunkBackend> {
-    const client = await connect(url, label, 'A worker opening its connection');
+    const client = await connect(url, label, 'A worker opening its connection', 'brand-orchestrator worker');
     const where = label;
     try {
       // Per connection, emptied at each commit.

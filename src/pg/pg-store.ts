@@ -14,7 +14,7 @@ import type { ReadStore } from '../store/read-store';
 import { LATEST, unknownRun } from '../store/runs';
 import { HEARTBEAT_MS, STALE_MS } from '../store/run-owner';
 import { RUN_STATUSES, type ChunkCheckpoint, type IntelItem, type LineCounts, type RejectRecord, type RunRecord, type RunStatus } from '../store/types';
-import { connect, describeServer, fromPgError } from './connect';
+import { connect, describeServer, fromPgError, isConnectionLost } from './connect';
 import { migrate, PG_SCHEMA_VERSION } from './schema';
 
 export interface PgTarget {
@@ -77,11 +77,14 @@ export class PgStore implements ReadStore {
   readonly url: string;
   /** The server and database, as messages name them. */
   readonly where: string;
-  readonly #client: pg.Client;
+  #client: pg.Client;
+  readonly #target: PgTarget;
   #closed = false;
+  #inTx = false;
 
   private constructor(client: pg.Client, target: PgTarget) {
     this.#client = client;
+    this.#target = target;
     this.url = target.url;
     this.label = target.label;
     this.where = describeServer(client);
@@ -124,24 +127,50 @@ export class PgStore implements ReadStore {
     await this.#client.end().catch(() => undefined);
   }
 
+  /**
+   * One query. A connection lost outside a transaction (a server restart, a
+   * terminated backend) is opened again and the query runs once more: every
+   * statement here may run twice (claims, renewals and reads are idempotent
+   * or harmless to repeat).
+   */
   async #q<R extends pg.QueryResultRow>(context: string, text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
     if (this.#closed) throw new StoreError('ERR_STORE_CLOSED', `The store for ${this.label} is closed; open a new one`);
     try {
       return await this.#client.query<R>(text, values);
     } catch (err) {
-      throw fromPgError(err, this.where, context);
+      if (this.#inTx || !isConnectionLost(err)) throw fromPgError(err, this.where, context);
+      await this.#reconnect(context);
+      try {
+        return await this.#client.query<R>(text, values);
+      } catch (again) {
+        throw fromPgError(again, this.where, context);
+      }
     }
   }
 
+  async #reconnect(context: string): Promise<void> {
+    await this.#client.end().catch(() => undefined);
+    this.#client = await connect(this.#target.url, this.#target.label, `${context} (connecting again after the connection was lost)`);
+  }
+
+  /** `fn` in one transaction; run once more on a new connection when the connection was lost. */
   async #tx<T>(context: string, fn: () => Promise<T>): Promise<T> {
-    await this.#q(context, 'BEGIN');
-    try {
-      const out = await fn();
-      await this.#q(context, 'COMMIT');
-      return out;
-    } catch (err) {
-      await this.#client.query('ROLLBACK').catch(() => undefined);
-      throw fromPgError(err, this.where, context);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#q(context, 'BEGIN');
+        this.#inTx = true;
+        const out = await fn();
+        await this.#client.query('COMMIT');
+        return out;
+      } catch (err) {
+        await this.#client.query('ROLLBACK').catch(() => undefined);
+        const lost = isConnectionLost(err) || (err as { code?: unknown }).code === 'ERR_DB_CONNECTION_LOST';
+        if (!lost || attempt > 1) throw fromPgError(err, this.where, context);
+        this.#inTx = false;
+        await this.#reconnect(context);
+      } finally {
+        this.#inTx = false;
+      }
     }
   }
 
