@@ -57,7 +57,10 @@ export const PG_MIGRATIONS: readonly string[] = [
     -- The delivering line's position (run_seq, byte offset): an older position never overwrites a newer one.
     pos_run             bigint NOT NULL,
     pos_byte            bigint NOT NULL
-  );
+  ) WITH (fillfactor = 80);
+  -- fillfactor 80: a row rewritten with the same content (only its position
+  -- moves, as on every re-ingest) fits on its page as a HOT update, which
+  -- writes no index entries.
   CREATE INDEX idx_intel_items_run_id ON intel_items (run_id);
   CREATE INDEX idx_intel_items_created_at ON intel_items (created_at);
 
