@@ -13,3 +13,13 @@ export async function openReadStore(target: DbTarget): Promise<ReadStore> {
   const { PgStore } = await import('../pg/pg-store.js');
   return PgStore.openForRead(target);
 }
+
+/** Runs `fn` on the database `target` names, opened for reading, and closes it however `fn` ends. */
+export async function withReadStore<T>(target: DbTarget, fn: (store: ReadStore) => Promise<T> | T): Promise<T> {
+  const store = await openReadStore(target);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
