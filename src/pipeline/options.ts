@@ -115,7 +115,8 @@ export function resolvePipelineOptions(o: RunPipelineOptions): ResolvedPipelineO
  */
 function dbTarget(o: RunPipelineOptions, config: AppConfig): DbTarget {
   if (o.db !== undefined && o.dbPath !== undefined) {
-    throw new InvalidOptionError(`Give \`db\` or \`dbPath\`, not both; got db ${describe(o.db)} and dbPath ${describe(o.dbPath)}`);
+    // Not echoed: `db` may hold a password.
+    throw new InvalidOptionError('Give `db` or `dbPath`, not both (`dbPath` is a SQLite file; `db` is a postgres:// URL or a SQLite file)');
   }
   let target: DbTarget;
   if (o.db !== undefined) target = parseDbTarget(o.db, '`db`');
