@@ -54,6 +54,16 @@ describe('table() / writeTable()', () => {
     expect(reads).toBe(2);
   });
 
+  it('streams the same table from an async row source (a server cursor), read twice', async () => {
+    const rows: Cell[][] = [['1', 'first'], ['22', null], ['333', 'a\nb']];
+    let reads = 0;
+    async function* fromServer(): AsyncGenerator<Cell[]> { reads++; for (const r of rows) yield await Promise.resolve(r); }
+    const s = sink();
+    await writeTable(s.out, ['n', 'text'], fromServer);
+    expect(s.text()).toBe(`${table(['n', 'text'], rows)}\n`);
+    expect(reads).toBe(2);
+  });
+
   it('handles more rows than a spread of arguments could (no call-stack limit)', async () => {
     const n = 300_000;
     function* rows(): Generator<Cell[]> { for (let i = 0; i < n; i++) yield [i, i % 7 === 0 ? 'seven' : 'x']; }

@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { loadConfig } from '../src/config';
 import { defaultWorkers, resolvePipelineOptions } from '../src/pipeline/options';
 
 describe('resolvePipelineOptions()', () => {
@@ -20,5 +22,47 @@ describe('resolvePipelineOptions()', () => {
     expect(resolvePipelineOptions({ input: 'x' }).maxRejectRatio).toBe(0.5);
     expect(resolvePipelineOptions({ input: 'x', maxRejectRatio: 'none' }).maxRejectRatio).toBe(Number.POSITIVE_INFINITY);
     expect(resolvePipelineOptions({ input: 'x', maxRejectRatio: 0 }).maxRejectRatio).toBe(0);
+  });
+
+  it('takes a SQLite path or file: URL given as `db` for dbPath, made absolute', () => {
+    const abs = join(process.cwd(), 'data', 'bo.sqlite');
+    for (const db of [join('data', 'bo.sqlite'), pathToFileURL(abs).href]) {
+      const o = resolvePipelineOptions({ input: 'x', db });
+      expect(o.db).toEqual({ kind: 'sqlite', path: abs });
+      expect(o.dbPath).toBe(abs);
+    }
+    expect(resolvePipelineOptions({ input: 'x', dbPath: pathToFileURL(abs).href }).dbPath).toBe(abs);
+    expect(resolvePipelineOptions({ input: 'x', dbPath: ':memory:' }).db).toEqual({ kind: 'sqlite', path: ':memory:' });
+  });
+
+  it('takes a postgres URL given as `db`, labelled without its password, with no SQLite path', () => {
+    const o = resolvePipelineOptions({ input: 'x', db: 'postgres://bo:s3cret@db.internal/intel' });
+    expect(o.db).toEqual({ kind: 'postgres', url: 'postgres://bo:s3cret@db.internal/intel', label: 'postgres://bo:***@db.internal/intel' });
+    expect(o.dbPath).toBe('');
+  });
+
+  it('refuses `db` and `dbPath` together, without echoing a password', () => {
+    expect(() => resolvePipelineOptions({ input: 'x', db: 'postgres://bo:s3cret@h/intel', dbPath: 'bo.sqlite' })).toThrow(expect.objectContaining({
+      code: 'ERR_INVALID_OPTION', message: 'Give `db` or `dbPath`, not both (`dbPath` is a SQLite file; `db` is a postgres:// URL or a SQLite file)',
+    }));
+  });
+
+  it('refuses a postgres URL as `dbPath` or BRAND_ORCH_DB_PATH (it belongs in `db`), without its password', () => {
+    expect(() => resolvePipelineOptions({ input: 'x', dbPath: 'postgres://bo:s3cret@h/intel' })).toThrow(expect.objectContaining({
+      code: 'ERR_INVALID_OPTION', message: 'Expected `dbPath` to be a SQLite file; give a postgres:// URL as `db`, got postgres://bo:***@h/intel',
+    }));
+    const config = loadConfig({ BRAND_ORCH_DB_PATH: 'postgresql:///intel' });
+    expect(() => resolvePipelineOptions({ input: 'x', config })).toThrow(expect.objectContaining({
+      code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^Expected `config.dbPath` \(BRAND_ORCH_DB_PATH\) to be a SQLite file/) as unknown,
+    }));
+  });
+
+  it.each([
+    [{ db: 'mysql:///x' }, /scheme "mysql:" in `db`/],
+    [{ dbPath: 'http://x/bo.sqlite' }, /scheme "http:" in `dbPath`/],
+    [{ config: loadConfig({ BRAND_ORCH_DB_PATH: 'sqlite:///x' }) }, /scheme "sqlite:" in `config.dbPath`/],
+    [{ db: '' }, /Expected `db` to be a non-empty string/],
+  ])('refuses %p with ERR_INVALID_OPTION (a URL is never a file name)', (over, message) => {
+    expect(() => resolvePipelineOptions({ input: 'x', ...over })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(message) as unknown }));
   });
 });

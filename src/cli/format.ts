@@ -29,34 +29,40 @@ export type Cell = string | number | null;
 
 /** Plain-text table of `rows` (held in memory: for short lists), columns padded to their widest cell. */
 export function table(headers: string[], rows: Cell[][]): string {
-  const widths = columnWidths(headers, rows);
+  const widths = headers.map((h) => h.length);
+  for (const r of rows) widen(widths, r);
   return [headers, ...rows].map((r) => tableLine(r, widths)).join('\n');
 }
+
+/** Rows or lines from memory (sync) or streamed from a database (async). */
+export type AnyIterable<T> = Iterable<T> | AsyncIterable<T>;
 
 /**
  * Streams a table of any length at bounded memory: `rows()` is iterated twice,
  * once to measure the columns and once to print them, so nothing but the
  * widths is kept. Rows that changed in between are printed as they are then.
  */
-export async function writeTable(out: NodeJS.WritableStream, headers: string[], rows: () => Iterable<Cell[]>): Promise<void> {
-  const widths = columnWidths(headers, rows());
+export async function writeTable(out: NodeJS.WritableStream, headers: string[], rows: () => AnyIterable<Cell[]>): Promise<void> {
+  const widths = await columnWidths(headers, rows());
   await writeLines(out, [tableLine(headers, widths)]);
   await writeLines(out, mapIterable(rows(), (r) => tableLine(r, widths)));
 }
 
 /** Writes each line with a newline, waiting for `drain` whenever the stream asks to. */
-export async function writeLines(out: NodeJS.WritableStream, lines: Iterable<string>): Promise<void> {
-  for (const line of lines) {
+export async function writeLines(out: NodeJS.WritableStream, lines: AnyIterable<string>): Promise<void> {
+  for await (const line of lines) {
     if (!out.write(`${line}\n`)) await once(out, 'drain');
   }
 }
 
-function columnWidths(headers: string[], rows: Iterable<Cell[]>): number[] {
+async function columnWidths(headers: string[], rows: AnyIterable<Cell[]>): Promise<number[]> {
   const widths = headers.map((h) => h.length);
-  for (const r of rows) {
-    r.forEach((c, i) => { widths[i] = Math.max(widths[i] ?? 0, cellText(c).length); });
-  }
+  for await (const r of rows) widen(widths, r);
   return widths;
+}
+
+function widen(widths: number[], r: Cell[]): void {
+  r.forEach((c, i) => { widths[i] = Math.max(widths[i] ?? 0, cellText(c).length); });
 }
 
 function tableLine(r: Cell[], widths: number[]): string {
@@ -68,8 +74,8 @@ function cellText(c: Cell): string {
 }
 
 /** Lazily applies `fn` to each value of `it`. */
-export function* mapIterable<T, U>(it: Iterable<T>, fn: (v: T) => U): Generator<U> {
-  for (const v of it) yield fn(v);
+export async function* mapIterable<T, U>(it: AnyIterable<T>, fn: (v: T) => U): AsyncGenerator<U> {
+  for await (const v of it) yield fn(v);
 }
 
 export function durationMs(startIso: string, endIso: string | null): number | null {

@@ -20,13 +20,16 @@ export function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
 }
 
-/** The command that resumes run `runId` (the input read from stdin cannot be named: it must be fed again). */
-export function resumeHint(dbPath: string, runId: string, input: string | undefined): string {
-  const line = commandLine(['ingest', input ?? '-', '--db', dbPath, '--resume', runId]);
+/**
+ * The command that resumes run `runId` (the input read from stdin cannot be named: it must be fed again).
+ * `db`: the database's label (a SQLite path, or a postgres URL without its password: `targetLabel`).
+ */
+export function resumeHint(db: string, runId: string, input: string | undefined): string {
+  const line = commandLine(['ingest', input ?? '-', '--db', db, '--resume', runId]);
   return input === undefined ? `${line} < (the same feed again)` : line;
 }
 
 /** The command that lists a run's rejects (or counts them per code, with a few examples each). */
-export function rejectsHint(dbPath: string, runId: string, summary = false): string {
-  return commandLine(['rejects', '--db', dbPath, '--run', runId, ...(summary ? ['--summary'] : [])]);
+export function rejectsHint(db: string, runId: string, summary = false): string {
+  return commandLine(['rejects', '--db', db, '--run', runId, ...(summary ? ['--summary'] : [])]);
 }

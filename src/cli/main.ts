@@ -11,6 +11,7 @@ import { registerRuns } from './commands/runs';
 import { registerVerify } from './commands/verify';
 import { CliError, EXIT } from './exit-codes';
 import { escapeControl } from './format';
+import { DB_HELP } from './shared';
 
 /** Errors that mean "fix the invocation or the setup" (exit 2), not "the run failed". */
 const SETUP_CODES = new Set([
@@ -23,7 +24,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('brand-orchestrator')
     .description('Concurrent bulk ingestion of brand-intelligence intel items into SQLite')
     .version(VERSION)
-    .option('--db <path>', 'database path (default: BRAND_ORCH_DB_PATH or ./data/brand_orchestrator.sqlite)')
+    .option('--db <path|url>', DB_HELP)
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .hook('preAction', (_program, action) => { command = action.name(); });

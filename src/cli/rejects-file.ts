@@ -4,12 +4,14 @@ import {
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OutputError } from '../errors';
-import { StateStore } from '../store';
+import { withReadStore } from '../store/open-read-store';
+import type { DbTarget } from '../store/target';
 import { outputError } from './fs-errors';
 
 /** What a rejects file must never overwrite. */
 export interface ProtectedFiles {
-  dbPath: string;
+  /** The SQLite database; none for a server database. */
+  dbPath?: string;
   /** The input feed's path, or `-` for stdin (then the file behind stdin, if it is one). */
   input: string;
 }
@@ -27,7 +29,7 @@ export interface ProtectedFiles {
  * @example
  * const out = RejectsFile.open('rejects.ndjson', { dbPath, input: 'feed.ndjson' });
  * // ... run ...
- * out.commit(dbPath, runId);
+ * await out.commit({ kind: 'sqlite', path: dbPath }, runId);
  */
 export class RejectsFile {
   readonly #path: string;
@@ -61,12 +63,12 @@ export class RejectsFile {
     return new RejectsFile(path, final, temp, fd, guard);
   }
 
-  /** Writes the run's rejects to the temporary file, then renames it over the path. */
-  commit(dbPath: string, runId: string): void {
+  /** Writes the run's rejects from the database `target` to the temporary file, then renames it over the path. */
+  async commit(target: DbTarget, runId: string): Promise<void> {
     const fd = this.#fd;
     if (fd === undefined) throw new OutputError(`The rejects file ${this.#path} was already written or discarded`);
     try {
-      writeRejects(fd, dbPath, runId);
+      await writeRejects(fd, target, runId);
       fsyncSync(fd); // the data is on disk before the rename makes it the file
       closeSync(fd);
       this.#fd = undefined;
@@ -96,17 +98,18 @@ export class RejectsFile {
   }
 }
 
-function writeRejects(fd: number, dbPath: string, runId: string): void {
-  using store = StateStore.open(dbPath, { readonly: true });
-  let batch = '';
-  for (const r of store.iterateRejects(runId)) {
-    batch += `${JSON.stringify({ line_no: r.lineNo, code: r.code, reason: r.reason, excerpt: r.excerpt })}\n`;
-    if (batch.length >= 1 << 16) {
-      writeAll(fd, batch);
-      batch = '';
+async function writeRejects(fd: number, target: DbTarget, runId: string): Promise<void> {
+  await withReadStore(target, async (store) => {
+    let batch = '';
+    for await (const r of store.iterateRejects(runId)) {
+      batch += `${JSON.stringify({ line_no: r.lineNo, code: r.code, reason: r.reason, excerpt: r.excerpt })}\n`;
+      if (batch.length >= 1 << 16) {
+        writeAll(fd, batch);
+        batch = '';
+      }
     }
-  }
-  writeAll(fd, batch);
+    writeAll(fd, batch);
+  });
 }
 
 function writeAll(fd: number, text: string): void {
@@ -117,13 +120,16 @@ function writeAll(fd: number, text: string): void {
 function refuseProtected(path: string, final: string, guard: ProtectedFiles): void {
   const target = statOf(final);
   if (target?.isDirectory()) throw new OutputError(`Refusing --rejects ${path}: it is a folder`);
-  const db = resolve(guard.dbPath);
-  const protectedFiles: [string, string][] = [
-    [db, `it is the database (${guard.dbPath})`],
-    [`${db}-wal`, "it is the database's -wal file"],
-    [`${db}-shm`, "it is the database's -shm file"],
-    [`${db}-journal`, "it is the database's -journal file"],
-  ];
+  const protectedFiles: [string, string][] = [];
+  if (guard.dbPath !== undefined) {
+    const db = resolve(guard.dbPath);
+    protectedFiles.push(
+      [db, `it is the database (${guard.dbPath})`],
+      [`${db}-wal`, "it is the database's -wal file"],
+      [`${db}-shm`, "it is the database's -shm file"],
+      [`${db}-journal`, "it is the database's -journal file"],
+    );
+  }
   if (guard.input !== '-') protectedFiles.push([resolve(guard.input), `it is the input (${guard.input})`]);
   for (const [file, why] of protectedFiles) {
     if (sameFile(final, target, file)) throw new OutputError(`Refusing --rejects ${path}: ${why}; nothing was written`);

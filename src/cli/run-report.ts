@@ -1,6 +1,7 @@
 import { toError } from '../errors';
 import type { RunSummary } from '../pipeline/types';
-import { StateStore } from '../store';
+import { withReadStore } from '../store/open-read-store';
+import { targetLabel, type DbTarget } from '../store/target';
 import { fmtDuration, fmtInt, plural } from './format';
 import { rejectsHint, resumeHint } from './hints';
 import type { Logger } from './logger';
@@ -13,7 +14,7 @@ export interface SetupFailureReport { error: ReportError; finishedAt: string; db
 
 /** What `ingest --json` prints and `--summary-file` holds: the run's summary, where it ran, and why it failed. */
 export interface RunReport extends RunSummary {
-  /** Absolute path of the database. */
+  /** Absolute path of the database; for PostgreSQL its URL without the password. */
   dbPath: string;
   /** Absolute path of the input file; null for stdin. */
   input: string | null;
@@ -24,18 +25,22 @@ export interface RunReport extends RunSummary {
 }
 
 /** The report of a run that started; the rejects are counted per code from the database. */
-export function buildReport(
-  s: RunSummary, where: { dbPath: string; input: string | null }, log: Logger, error?: ReportError,
-): RunReport {
-  return { ...s, ...where, rejectsByCode: rejectsByCode(where.dbPath, s, log), finishedAt: new Date().toISOString(), ...(error === undefined ? {} : { error }) };
+export async function buildReport(
+  s: RunSummary, where: { target: DbTarget; input: string | null }, log: Logger, error?: ReportError,
+): Promise<RunReport> {
+  const rejects = await rejectsByCode(where.target, s, log);
+  return {
+    ...s, dbPath: targetLabel(where.target), input: where.input, rejectsByCode: rejects, finishedAt: new Date().toISOString(),
+    ...(error === undefined ? {} : { error }),
+  };
 }
 
 /** A failed count must not hide the run's outcome: the report is made without it. */
-function rejectsByCode(dbPath: string, s: RunSummary, log: Logger): Record<string, number> {
+async function rejectsByCode(target: DbTarget, s: RunSummary, log: Logger): Promise<Record<string, number>> {
   if (s.rejected === 0) return {};
   try {
-    using store = StateStore.open(dbPath, { readonly: true });
-    return Object.fromEntries(store.rejectCounts(s.runId).map((c) => [c.code, c.count]));
+    const counts = await withReadStore(target, (store) => store.rejectCounts(s.runId));
+    return Object.fromEntries(counts.map((c) => [c.code, c.count]));
   } catch (err) {
     log.warn(`the rejects could not be counted per code: ${toError(err).message}`);
     return {};

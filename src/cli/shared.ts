@@ -1,29 +1,36 @@
 import { InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { loadConfig } from '../config';
-import { StateStore } from '../store';
+import { parseDbTarget, type DbTarget } from '../store/target';
+
+/** The `--db` help, global and on `ingest`. */
+export const DB_HELP = 'database: a SQLite file path or file: URL, or a postgres:// URL '
+  + '(default: BRAND_ORCH_DB_URL, else BRAND_ORCH_DB_PATH, else ./data/brand_orchestrator.sqlite)';
 
 export interface GlobalOpts {
+  /** A file path, a `file:` URL or a `postgres://` URL. */
   db?: string;
 }
 
 /**
- * The database's absolute path: flag > env > default, as `loadConfig`
- * defines, resolved against the working folder once, so every message and
- * hint names the file that is really used (cron starts jobs in `/`).
+ * The database a command uses: `--db` > `BRAND_ORCH_DB_URL` >
+ * `BRAND_ORCH_DB_PATH` > the default path, each read by `parseDbTarget` (a
+ * URL of another scheme is `ERR_INVALID_OPTION`, before anything is
+ * created). A SQLite path is made absolute against the working folder once,
+ * so every message and hint names the file really used (cron starts jobs in `/`).
  */
-export function resolveDb(opts: GlobalOpts): string {
-  return resolve(opts.db ?? loadConfig().dbPath);
+export function resolveTarget(opts: GlobalOpts, env: NodeJS.ProcessEnv = process.env): DbTarget {
+  const url = env.BRAND_ORCH_DB_URL ?? '';
+  const [value, what] = opts.db !== undefined ? [opts.db, '`--db`']
+    : url !== '' ? [url, 'BRAND_ORCH_DB_URL']
+    : [loadConfig(env).dbPath, 'BRAND_ORCH_DB_PATH'];
+  const target = parseDbTarget(value, what);
+  return target.kind === 'sqlite' ? { kind: 'sqlite', path: resolve(target.path) } : target;
 }
 
-/** True when neither `--db` nor `BRAND_ORCH_DB_PATH` chose the database. */
+/** True when neither `--db`, `BRAND_ORCH_DB_URL` nor `BRAND_ORCH_DB_PATH` chose the database. */
 export function isDefaultDb(opts: GlobalOpts, env: NodeJS.ProcessEnv = process.env): boolean {
-  return opts.db === undefined && (env.BRAND_ORCH_DB_PATH ?? '') === '';
-}
-
-/** Opens an existing database read-only (listing commands never create one). */
-export function openExisting(opts: GlobalOpts): StateStore {
-  return StateStore.open(resolveDb(opts), { readonly: true });
+  return opts.db === undefined && (env.BRAND_ORCH_DB_URL ?? '') === '' && (env.BRAND_ORCH_DB_PATH ?? '') === '';
 }
 
 /** A commander argument parser for an integer of at least `min`. */

@@ -2,17 +2,20 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { loadConfig, type AppConfig } from '../config';
 import { InvalidOptionError } from '../errors';
+import { parseDbTarget, type DbTarget } from '../store/target';
 import type { Synchronous } from '../store/types';
 import { DEFAULT_MAX_REJECT_RATIO } from './reject-ratio';
 import type { RunPipelineOptions } from './types';
 
 /** @internal */
 export type ResolvedPipelineOptions = Readonly<
-  Required<Omit<RunPipelineOptions, 'runId' | 'resume' | 'signal' | 'onProgress' | 'workerResourceLimits' | 'maxRejects' | 'maxRejectRatio'>>
+  Required<Omit<RunPipelineOptions, 'db' | 'runId' | 'resume' | 'signal' | 'onProgress' | 'workerResourceLimits' | 'maxRejects' | 'maxRejectRatio'>>
   & Pick<RunPipelineOptions, 'runId' | 'resume' | 'signal' | 'onProgress' | 'workerResourceLimits'>
   & { maxRejects: number; config: AppConfig; synchronous: Synchronous }
   /** `Infinity` when disabled (`'none'`). */
   & { maxRejectRatio: number }
+  /** Where the run goes. `dbPath` is its SQLite file (absolute, or `:memory:`); empty for a postgres target. */
+  & { db: DbTarget }
 >;
 
 /** Default lines per chunk: 10k-row transactions measured ~1.6x faster than 1k-row ones on the 2-core machines. */
@@ -45,7 +48,7 @@ export function defaultWorkers(cores: number): number {
 }
 
 const KEYS = new Set<string>([
-  'input', 'dbPath', 'config', 'runId', 'runType', 'resume', 'force', 'workers', 'chunkSize', 'maxChunkBytes', 'maxInFlight',
+  'input', 'db', 'dbPath', 'config', 'runId', 'runType', 'resume', 'force', 'workers', 'chunkSize', 'maxChunkBytes', 'maxInFlight',
   'synchronous', 'maxRejects', 'maxRejectRatio', 'maxLineBytes', 'parseAll', 'busyTimeoutMs', 'maxBusyWaitMs', 'maxAttempts', 'signal',
   'onProgress', 'progressIntervalMs', 'workerResourceLimits',
 ]);
@@ -68,17 +71,19 @@ export function resolvePipelineOptions(o: RunPipelineOptions): ResolvedPipelineO
   if (o.force !== undefined && typeof o.force !== 'boolean') throw new InvalidOptionError(`Expected \`force\` to be a boolean, got ${describe(o.force)}`);
   if (o.force === true && o.resume === undefined) throw new InvalidOptionError('`force` takes over a run being resumed; give `resume` too');
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new InvalidOptionError(`Expected \`onProgress\` to be a function, got ${describe(o.onProgress)}`);
-  for (const k of ['runId', 'resume', 'dbPath', 'runType'] as const) {
+  for (const k of ['runId', 'resume', 'db', 'dbPath', 'runType'] as const) {
     const v = o[k];
     if (v !== undefined && (typeof v !== 'string' || v === '')) throw new InvalidOptionError(`Expected \`${k}\` to be a non-empty string, got ${describe(v)}`);
   }
   if (o.runId !== undefined && o.resume !== undefined && o.runId !== o.resume) {
     throw new InvalidOptionError(`\`runId\` (${o.runId}) and \`resume\` (${o.resume}) name different runs; give only \`resume\``);
   }
+  const db = dbTarget(o, config);
   return Object.freeze({
     // Absolute, so the run's settings, its messages and a resume name the same files wherever the process starts.
     input: typeof o.input === 'string' ? resolve(o.input) : o.input,
-    dbPath: o.dbPath === ':memory:' ? o.dbPath : resolve(o.dbPath ?? config.dbPath),
+    db,
+    dbPath: db.kind === 'sqlite' ? db.path : '',
     config,
     runId: o.runId,
     runType: o.runType ?? 'batch',
@@ -102,6 +107,26 @@ export function resolvePipelineOptions(o: RunPipelineOptions): ResolvedPipelineO
     progressIntervalMs: int('progressIntervalMs', o.progressIntervalMs ?? 500, 0, 3_600_000),
     workerResourceLimits: o.workerResourceLimits ?? DEFAULT_WORKER_LIMITS,
   });
+}
+
+/**
+ * `db`, else `dbPath`, else `config.dbPath`, read by `parseDbTarget`; a
+ * SQLite path made absolute. Only `db` may be a postgres URL.
+ */
+function dbTarget(o: RunPipelineOptions, config: AppConfig): DbTarget {
+  if (o.db !== undefined && o.dbPath !== undefined) {
+    // Not echoed: `db` may hold a password.
+    throw new InvalidOptionError('Give `db` or `dbPath`, not both (`dbPath` is a SQLite file; `db` is a postgres:// URL or a SQLite file)');
+  }
+  let target: DbTarget;
+  if (o.db !== undefined) target = parseDbTarget(o.db, '`db`');
+  else {
+    const what = o.dbPath === undefined ? '`config.dbPath` (BRAND_ORCH_DB_PATH)' : '`dbPath`';
+    target = parseDbTarget(o.dbPath ?? config.dbPath, what);
+    if (target.kind === 'postgres') throw new InvalidOptionError(`Expected ${what} to be a SQLite file; give a postgres:// URL as \`db\`, got ${target.label}`);
+  }
+  if (target.kind === 'postgres' || target.path === ':memory:') return target;
+  return { kind: 'sqlite', path: resolve(target.path) };
 }
 
 function int(name: string, v: unknown, min: number, max: number): number {

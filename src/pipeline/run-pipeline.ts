@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import type { Piscina } from 'piscina';
 import {
-  BrandOrchestratorError, InputError, TooManyRejectsError, WorkerError, fromSqliteError, reviveError, toError,
+  BrandOrchestratorError, InputError, StoreError, TooManyRejectsError, WorkerError, fromSqliteError, reviveError, toError,
 } from '../errors';
 import { CommitTurns } from '../protocol/turns';
 import type { ChunkReply, ChunkTask, WorkerInit } from '../protocol/messages';
@@ -46,6 +46,10 @@ export function runPipeline(options: RunPipelineOptions): Promise<RunSummary> {
 export async function ingestWith(options: RunPipelineOptions, workerFilename: string): Promise<RunSummary> {
   const opts = resolvePipelineOptions(options);
   throwIfAborted(opts.signal);
+  if (opts.db.kind === 'postgres') {
+    // #18: the PostgreSQL pipeline is wired in here (before anything is opened or created).
+    throw new StoreError('ERR_DB', 'PostgreSQL is not built yet');
+  }
   const input = openInput(opts.input);
   // The scheduler's connection never blocks the main thread for long: lock
   // waits happen in waitForLock's asynchronous loop, where a signal is seen.

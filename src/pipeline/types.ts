@@ -32,7 +32,18 @@ export interface ProgressEvent extends LineCounts {
 
 export interface RunPipelineOptions {
   input: PipelineInput;
-  /** @defaultValue `config.dbPath` */
+  /**
+   * The database: a `postgres://` (or `postgresql://`) URL, or a SQLite file
+   * path or `file:` URL (then used as `dbPath`). Give it or `dbPath`, not
+   * both. Any other URL scheme is `ERR_INVALID_OPTION`: a URL is never taken
+   * as a file name.
+   *
+   * @example
+   * await runPipeline({ input: 'feed.ndjson', db: 'postgres://ingest@db.internal/intel' });
+   * @defaultValue `dbPath`
+   */
+  db?: string;
+  /** The SQLite file (a path or `file:` URL; a postgres URL belongs in `db`). @defaultValue `config.dbPath` */
   dbPath?: string;
   /** @defaultValue `loadConfig()` */
   config?: AppConfig;

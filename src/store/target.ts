@@ -45,10 +45,15 @@ export function redactUrl(value: string): string {
   try {
     u = new URL(value);
   } catch {
-    // Not even parseable: show the scheme and drop everything between `//` and `@`.
-    return value.replace(/\/\/[^@/]*@/, '//***@').replace(/password=[^&]*/gi, 'password=***');
+    // Not even parseable: show the scheme and drop everything from `//` to the last `@` (a password may hold `@` or `/`).
+    return value.replace(/\/\/.*@/, '//***@').replace(/password=[^&]*/gi, 'password=***');
   }
   if (u.password !== '') u.password = '***';
   for (const key of [...u.searchParams.keys()]) if (key.toLowerCase() === 'password') u.searchParams.set(key, '***');
   return u.toString();
+}
+
+/** What messages and hints name: the file's path, or the URL without its password (as `ReadStore#label`). */
+export function targetLabel(target: DbTarget): string {
+  return target.kind === 'sqlite' ? target.path : target.label;
 }

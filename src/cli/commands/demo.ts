@@ -5,14 +5,16 @@ import { join, resolve } from 'node:path';
 import { loadConfig } from '../../config';
 import { writeFeed } from '../../gen/generate';
 import { runPipeline } from '../../pipeline';
+import { InvalidOptionError } from '../../errors';
 import { StateStore } from '../../store';
+import { isStale } from '../../store/run-owner';
 import { createLogger } from '../logger';
 import { createProgress } from '../progress';
 import { fmtDuration, fmtInt, plural } from '../format';
 import { commandLine } from '../hints';
 import { runsTable } from './runs';
 import { EXIT } from '../exit-codes';
-import { resolveDb, type GlobalOpts } from '../shared';
+import { resolveTarget, type GlobalOpts } from '../shared';
 
 const DEMO_COUNT = 50_000;
 
@@ -21,7 +23,10 @@ export function registerDemo(program: Command): void {
     .description(`The main job on the default database (or --db): generate a ${fmtInt(DEMO_COUNT)}-item sample feed (a few bad lines), ingest it, list runs`)
     .action(async (_opts: unknown, cmd: Command) => {
       const config = loadConfig();
-      const dbPath = resolveDb(cmd.optsWithGlobals<GlobalOpts>());
+      const target = resolveTarget(cmd.optsWithGlobals<GlobalOpts>());
+      // The demo is the quick start on one machine; a server database is for `ingest`.
+      if (target.kind !== 'sqlite') throw new InvalidOptionError(`\`demo\` uses a SQLite file; give --db a file path, got ${target.label}`);
+      const dbPath = target.path;
       const artifacts = resolve(config.artifactsDir);
       mkdirSync(artifacts, { recursive: true });
       const feed = join(artifacts, 'demo-feed.ndjson');
@@ -44,7 +49,7 @@ export function registerDemo(program: Command): void {
         commandLine(['items', '--db', dbPath, '--run', s.runId, '--format', 'table']),
         commandLine(['--help']),
       ];
-      process.stdout.write(`${runsTable(store.listRuns({ limit: 5 }), store.path)}\n\nnext: ${next.join('\n      ')}\n`);
+      process.stdout.write(`${runsTable(store.listRuns({ limit: 5 }), (r) => isStale(r, store.path))}\n\nnext: ${next.join('\n      ')}\n`);
       process.exitCode = EXIT.OK;
     });
 }

@@ -4,15 +4,16 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config';
 import { runPipeline, type PipelineFailure } from '../../pipeline';
-import { StateStore } from '../../store';
 import { CancelledError } from '../../errors';
+import { withReadStore } from '../../store/open-read-store';
+import { targetLabel, type DbTarget } from '../../store/target';
 import { CliError, EXIT, signalExitCode } from '../exit-codes';
 import { atLeast, createLogger, type Logger } from '../logger';
 import { createProgress } from '../progress';
 import { RejectsFile } from '../rejects-file';
 import { checkWritable } from '../report-files';
 import { buildReport, logSummary, reportError, writeReportFiles } from '../run-report';
-import { intArg, isDefaultDb, ratioOrNoneArg, resolveDb, type GlobalOpts } from '../shared';
+import { DB_HELP, intArg, isDefaultDb, ratioOrNoneArg, resolveTarget, type GlobalOpts } from '../shared';
 import { withStopSignals } from '../signals';
 
 interface IngestOpts extends GlobalOpts {
@@ -25,7 +26,7 @@ export function registerIngest(program: Command): void {
   program.command('ingest')
     .description('Ingest an NDJSON feed (a file, - for stdin; gzip is detected by its content) with the worker pipeline')
     .argument('<file>', 'NDJSON file (plain or gzip), or - for stdin')
-    .option('--db <path>', 'database path (default: BRAND_ORCH_DB_PATH or ./data/brand_orchestrator.sqlite)')
+    .option('--db <path|url>', DB_HELP)
     .option('--run-id <id>', 'id for the new run (default: a UUID)')
     .option('--run-type <type>', 'run type recorded on the run', 'nightly')
     .option('--resume <run-id>', 'resume an interrupted run (an id, `latest`, or a unique prefix): skip its committed chunks')
@@ -48,14 +49,16 @@ export function registerIngest(program: Command): void {
 }
 
 async function ingest(file: string, opts: IngestOpts): Promise<number> {
-  const job = prepare(file, opts);
-  const { dbPath, input, log } = job;
+  const job = await prepare(file, opts);
+  const { target, db, input, log } = job;
   // Found out now, not after an hour of ingesting.
-  const rejectsFile = opts.rejects === undefined ? undefined : RejectsFile.open(opts.rejects, { dbPath, input: file });
+  const rejectsFile = opts.rejects === undefined ? undefined
+    : RejectsFile.open(opts.rejects, { dbPath: target.kind === 'sqlite' ? target.path : undefined, input: file });
   const progress = createProgress(job.progressMode, log);
   const announce = announcer(job, opts);
   const { outcome, signal } = await withStopSignals(log, progress, (abort) => runPipeline({
-    input: input ?? process.stdin, dbPath, runType: opts.runType, ...(opts.resume === undefined ? { runId: job.runId } : { resume: job.runId, force: opts.force === true }),
+    input: input ?? process.stdin, ...(target.kind === 'sqlite' ? { dbPath: target.path } : { db: target.url }), runType: opts.runType,
+    ...(opts.resume === undefined ? { runId: job.runId } : { resume: job.runId, force: opts.force === true }),
     workers: opts.workers, chunkSize: opts.chunkSize, maxRejects: opts.maxRejects, maxRejectRatio: opts.maxRejectRatio,
     synchronous: opts.synchronous === 'full' ? 'FULL' : 'NORMAL', parseAll: opts.parseAll === true, signal: abort,
     onProgress: (e) => { announce(); progress.update(e); },
@@ -70,17 +73,17 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
     throw new CliError(rejected.message, signalExitCode(signal ?? 'SIGINT'), rejected.code);
   }
   if (summary === undefined) { // setup error: no run was started
-    writeReportFiles(job.files, { error: reportError(failure), finishedAt: new Date().toISOString(), dbPath, input }, log);
+    writeReportFiles(job.files, { error: reportError(failure), finishedAt: new Date().toISOString(), dbPath: db, input }, log);
     throw failure;
   }
-  const report = buildReport(summary, { dbPath, input }, log, failure && reportError(failure));
+  const report = await buildReport(summary, { target, input }, log, failure && reportError(failure));
   if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   for (const w of summary.warnings ?? []) log.warn(w); // before the summary, whose last line is what to do next
   logSummary(log, report);
   writeReportFiles(job.files, report, log);
   if (rejectsFile !== undefined) {
     try {
-      rejectsFile.commit(dbPath, summary.runId);
+      await rejectsFile.commit(target, summary.runId);
     } catch (err) {
       throw new CliError(`The run's rejects could not be written to ${String(opts.rejects)}: ${(err as Error).message}`, EXIT.FAILED);
     }
@@ -90,31 +93,34 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
 }
 
 interface Job {
-  dbPath: string;
+  target: DbTarget;
+  /** What messages name: the SQLite path, or the URL without its password. */
+  db: string;
   /** Absolute; null for stdin. */
   input: string | null;
   runId: string;
   log: Logger;
   files: { summary?: string; metrics?: string };
   progressMode: 'tty' | 'log' | 'none';
-  /** The database did not exist before this run. */
+  /** The SQLite file did not exist before this run (never true for a server database). */
   fresh: boolean;
 }
 
 /** Everything resolved and checked before the run starts (a bad value fails here, with exit 2). */
-function prepare(file: string, opts: IngestOpts): Job {
+async function prepare(file: string, opts: IngestOpts): Promise<Job> {
   const config = loadConfig(); // an invalid BRAND_ORCH_LOG_LEVEL stops here, before anything is written
-  const dbPath = resolveDb(opts);
+  const target = resolveTarget(opts); // so does a URL of an unsupported scheme
   const files = {
     summary: opts.summaryFile === undefined ? undefined : checkWritable('--summary-file', opts.summaryFile),
     metrics: opts.metricsFile === undefined ? undefined : checkWritable('--metrics-file', opts.metricsFile),
   };
-  const runId = opts.resume === undefined ? opts.runId ?? randomUUID() : resumedRunId(dbPath, opts.resume);
+  const runId = opts.resume === undefined ? opts.runId ?? randomUUID() : await resumedRunId(target, opts.resume);
   const tty = process.stderr.isTTY === true;
   const log = createLogger({ level: opts.quiet || opts.json ? atLeast(config.logLevel, 'WARNING') : config.logLevel, runId, pretty: tty });
   log.debug({ options: opts }, 'options as given (the rest are defaults)');
   const progressMode = opts.quiet || opts.json || !log.isLevelEnabled('info') ? 'none' : tty ? 'tty' : 'log';
-  return { dbPath, input: file === '-' ? null : resolve(file), runId, log, files, progressMode, fresh: !existsSync(dbPath) };
+  const fresh = target.kind === 'sqlite' && !existsSync(target.path);
+  return { target, db: targetLabel(target), input: file === '-' ? null : resolve(file), runId, log, files, progressMode, fresh };
 }
 
 /**
@@ -126,15 +132,14 @@ function announcer(job: Job, opts: IngestOpts): () => void {
   return () => {
     if (done) return;
     done = true;
-    const { log, dbPath, input, fresh } = job;
-    if (fresh && isDefaultDb(opts)) log.warn({ dbPath }, `no --db or BRAND_ORCH_DB_PATH: created a new database at the default path ${dbPath}`);
-    log.info({ dbPath, input, resume: opts.resume !== undefined },
-      `${opts.resume === undefined ? 'ingesting' : 'resuming'} ${input ?? 'stdin'} into ${dbPath}${fresh ? ' (a new database)' : ''}`);
+    const { log, db, input, fresh } = job;
+    if (fresh && isDefaultDb(opts)) log.warn({ dbPath: db }, `no --db or BRAND_ORCH_DB_PATH: created a new database at the default path ${db}`);
+    log.info({ dbPath: db, input, resume: opts.resume !== undefined },
+      `${opts.resume === undefined ? 'ingesting' : 'resuming'} ${input ?? 'stdin'} into ${db}${fresh ? ' (a new database)' : ''}`);
   };
 }
 
 /** The full id of the run `--resume` names (an id, `latest`, or a unique prefix). */
-function resumedRunId(dbPath: string, ref: string): string {
-  using store = StateStore.open(dbPath, { readonly: true });
-  return store.resolveRun(ref).runId;
+async function resumedRunId(target: DbTarget, ref: string): Promise<string> {
+  return withReadStore(target, async (store) => (await store.resolveRun(ref)).runId);
 }

@@ -1,8 +1,9 @@
 import { Option, type Command } from 'commander';
+import { withReadStore } from '../../store/open-read-store';
 import type { IntelItem } from '../../store/types';
 import { CliError, EXIT } from '../exit-codes';
 import { mapIterable, writeLines, writeTable } from '../format';
-import { openExisting, writeJson, type GlobalOpts } from '../shared';
+import { resolveTarget, writeJson, type GlobalOpts } from '../shared';
 
 interface ExportOpts { run?: string; format: 'ndjson' | 'table' }
 
@@ -15,25 +16,26 @@ export function registerItems(program: Command): void {
   items.command('get')
     .description('Show one item as JSON')
     .argument('<item-id>')
-    .action((itemId: string, _opts: unknown, cmd: Command) => {
-      using store = openExisting(cmd.optsWithGlobals<GlobalOpts>());
-      const item = store.getIntelItem(itemId);
+    .action((itemId: string, _opts: unknown, cmd: Command) => withReadStore(resolveTarget(cmd.optsWithGlobals<GlobalOpts>()), async (store) => {
+      const item = await store.getIntelItem(itemId);
       if (item === undefined) throw new CliError(`No item with id ${JSON.stringify(itemId)}`, EXIT.FAILED, 'ERR_ITEM_NOT_FOUND');
       writeJson(item);
-    });
+    }));
 }
 
 async function exportItems(opts: ExportOpts, cmd: Command): Promise<void> {
-  if (opts.run === undefined) throw new CliError("required option '--run <run-id>' not specified");
-  using store = openExisting(cmd.optsWithGlobals<GlobalOpts>());
-  const runId = store.resolveRun(opts.run).runId;
-  if (opts.format === 'table') {
-    await writeTable(process.stdout, ['item_id', 'type', 'score', 'decision', 'reason', 'title'], () => mapIterable(
-      store.iterateIntelItemsForRun(runId), (i) => [i.itemId, i.itemType, i.trendScore, i.decision, i.decisionReason, i.title.slice(0, 50)],
-    ));
-    return;
-  }
-  await writeLines(process.stdout, mapIterable(store.iterateIntelItemsForRun(runId), (item) => JSON.stringify(toInputLine(item))));
+  const ref = opts.run;
+  if (ref === undefined) throw new CliError("required option '--run <run-id>' not specified");
+  await withReadStore(resolveTarget(cmd.optsWithGlobals<GlobalOpts>()), async (store) => {
+    const runId = (await store.resolveRun(ref)).runId;
+    if (opts.format === 'table') {
+      await writeTable(process.stdout, ['item_id', 'type', 'score', 'decision', 'reason', 'title'], () => mapIterable(
+        store.iterateIntelItemsForRun(runId), (i) => [i.itemId, i.itemType, i.trendScore, i.decision, i.decisionReason, i.title.slice(0, 50)],
+      ));
+      return;
+    }
+    await writeLines(process.stdout, mapIterable(store.iterateIntelItemsForRun(runId), (item) => JSON.stringify(toInputLine(item))));
+  });
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import type { StateStore } from '../../store';
+import { withReadStore } from '../../store/open-read-store';
+import type { ReadStore } from '../../store/read-store';
 import { escapeControl, fmtInt, mapIterable, plural, writeLines, writeTable } from '../format';
-import { intArg, openExisting, writeJson, type GlobalOpts } from '../shared';
+import { intArg, resolveTarget, writeJson, type GlobalOpts } from '../shared';
 
 interface RejectsOpts { run: string; json?: boolean; summary?: boolean; examples: number }
 
@@ -12,9 +13,8 @@ export function registerRejects(program: Command): void {
     .option('--summary', 'counts per code, with the first few lines of each')
     .option('--examples <n>', 'lines shown per code with --summary', intArg('--examples'), 3)
     .option('--json', 'NDJSON, one reject per line, with its excerpt (with --summary: one JSON object)')
-    .action(async (opts: RejectsOpts, cmd: Command) => {
-      using store = openExisting(cmd.optsWithGlobals<GlobalOpts>());
-      const runId = store.resolveRun(opts.run).runId;
+    .action((opts: RejectsOpts, cmd: Command) => withReadStore(resolveTarget(cmd.optsWithGlobals<GlobalOpts>()), async (store) => {
+      const runId = (await store.resolveRun(opts.run)).runId;
       if (opts.summary) return printSummary(store, runId, opts);
       if (opts.json) {
         await writeLines(process.stdout, mapIterable(store.iterateRejects(runId),
@@ -22,13 +22,14 @@ export function registerRejects(program: Command): void {
         return;
       }
       await writeTable(process.stdout, ['line', 'code', 'reason'], () => mapIterable(store.iterateRejects(runId), (r) => [r.lineNo, r.code, r.reason]));
-    });
+    }));
 }
 
-function printSummary(store: StateStore, runId: string, opts: RejectsOpts): void {
-  const codes = store.rejectCounts(runId).map(({ code, count }) => ({
-    code, count, examples: store.rejectExamples(runId, code, opts.examples),
-  }));
+async function printSummary(store: ReadStore, runId: string, opts: RejectsOpts): Promise<void> {
+  const codes = [];
+  for (const { code, count } of await store.rejectCounts(runId)) {
+    codes.push({ code, count, examples: await store.rejectExamples(runId, code, opts.examples) });
+  }
   const rejected = codes.reduce((n, c) => n + c.count, 0);
   if (opts.json) {
     writeJson({
