@@ -6,7 +6,6 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPipeline } from '../src/pipeline';
 import { generateLines } from '../src/gen/generate';
-import { ingestPostgres } from '../src/pg/pg-pipeline';
 import { PgStore } from '../src/pg/pg-store';
 import { StateStore } from '../src/store';
 import type { IntelItem, RejectRecord } from '../src/store/types';
@@ -61,7 +60,7 @@ async function pgRejects(runId: string): Promise<RejectRecord[]> {
 
 test('one worker: the same items, rejects and exact counts as SQLite, first ingest and re-ingest', async () => {
   const sqlite = await runPipeline({ input: feed, dbPath: tmp.db, workers: 1, runId: 's1', chunkSize: 80 });
-  const pg1 = await ingestPostgres({ input: feed, workers: 1, runId: 'p1', maxChunkBytes: CHUNK_BYTES }, target(), { join: false, leaseMs: 30_000 });
+  const pg1 = await runPipeline({ input: feed, workers: 1, runId: 'p1', maxChunkBytes: CHUNK_BYTES, db: db.url });
   const pick = (s: typeof sqlite) => [s.status, s.linesRead, s.blankLines, s.inserted, s.updated, s.unchanged, s.rejected];
   expect(pick(pg1)).toEqual(pick(sqlite));
   expect(sqlite.updated).toBeGreaterThan(0); // the feed repeats ids, across chunks too
@@ -75,14 +74,14 @@ test('one worker: the same items, rejects and exact counts as SQLite, first inge
 
   // Again: every line unchanged, most of them recognised without parsing.
   const sqlite2 = await runPipeline({ input: feed, dbPath: tmp.db, workers: 1, runId: 's2', chunkSize: 80 });
-  const pg2 = await ingestPostgres({ input: feed, workers: 1, runId: 'p2', maxChunkBytes: CHUNK_BYTES }, target(), { join: false, leaseMs: 30_000 });
+  const pg2 = await runPipeline({ input: feed, workers: 1, runId: 'p2', maxChunkBytes: CHUNK_BYTES, db: db.url });
   expect(pick(pg2)).toEqual(pick(sqlite2));
   expect(pg2.unchanged).toBeGreaterThan(pg2.updated); // repeated ids are rewritten in line order again
 });
 
 test('four workers committing in any order: the last line of each item still wins', async () => {
-  const s = await ingestPostgres({ input: feed, workers: 4, runId: 'p4', maxChunkBytes: CHUNK_BYTES / 4 }, target(), { join: false, leaseMs: 30_000 });
-  const one = await ingestPostgres({ input: feed, workers: 1, runId: 'p1b', maxChunkBytes: CHUNK_BYTES / 4 }, target(), { join: false, leaseMs: 30_000 });
+  const s = await runPipeline({ input: feed, workers: 4, runId: 'p4', maxChunkBytes: CHUNK_BYTES / 4, db: db.url });
+  const one = await runPipeline({ input: feed, workers: 1, runId: 'p1b', maxChunkBytes: CHUNK_BYTES / 4, db: db.url });
   expect(s.status).toBe('completed');
   expect(s.unchanged + s.updated + s.inserted).toBe(one.unchanged + one.updated + one.inserted);
   const rows = await db.query<{ item_id: string; content_hash: string }>('SELECT item_id, content_hash FROM intel_items ORDER BY item_id');

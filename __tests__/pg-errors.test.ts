@@ -6,8 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateLines } from '../src/gen/generate';
-import { ingestPostgres } from '../src/pg/pg-pipeline';
-import { redactUrl } from '../src/store/target';
+import { runPipeline } from '../src/pipeline';
 import { ADMIN_URL, scratchDb, type ScratchDb } from './helpers/pg';
 import { tempDir } from './helpers/tmp';
 
@@ -26,8 +25,6 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-const pgOpts = { join: false, leaseMs: 30_000 };
-
 function withDb(name: string, over: { user?: string; password?: string; port?: string } = {}): string {
   const u = new URL(ADMIN_URL);
   u.pathname = `/${name}`;
@@ -39,7 +36,7 @@ function withDb(name: string, over: { user?: string; password?: string; port?: s
 
 async function failure(url: string): Promise<{ code: string; message: string }> {
   try {
-    await ingestPostgres({ input: feed, workers: 1 }, { url, label: redactUrl(url) }, pgOpts);
+    await runPipeline({ input: feed, workers: 1, db: url });
   } catch (err) {
     return err as { code: string; message: string };
   }
@@ -83,7 +80,7 @@ test('connections lost mid-run (workers and the scheduler): chunks roll back, ar
   }, 100);
   let summary;
   try {
-    summary = await ingestPostgres({ input: feed, workers: 2, runId: 'lost', maxChunkBytes: 64 * 1024, maxAttempts: 10 }, { url: db.url, label: db.name }, pgOpts);
+    summary = await runPipeline({ input: feed, workers: 2, runId: 'lost', maxChunkBytes: 64 * 1024, maxAttempts: 10, db: db.url });
   } finally {
     clearInterval(killer);
   }

@@ -14,40 +14,28 @@ import type { Piscina } from 'piscina';
 import {
   BrandOrchestratorError, InvalidOptionError, StoreError, TooManyRejectsError, WorkerError, reviveError, toError,
 } from '../errors';
-import { cancelledBy, throwIfAborted } from '../pipeline/cancel';
-import { resolvePipelineOptions, type ResolvedPipelineOptions } from '../pipeline/options';
+import { cancelledBy } from '../pipeline/cancel';
+import type { ResolvedPipelineOptions } from '../pipeline/options';
 import { createPool, workerFile } from '../pipeline/pool';
 import { rejectRatioFailure } from '../pipeline/reject-ratio';
-import type { ProgressEvent, RunPipelineOptions, RunSummary } from '../pipeline/types';
+import type { ProgressEvent, RunSummary } from '../pipeline/types';
 import type { PgChunkReply, PgChunkStats, PgChunkTask, PgWorkerInit } from '../protocol/pg-messages';
 import type { RunRecord } from '../store/types';
 import { PgStore, newOwnerToken, type ChunkPlan, type PgTarget } from './pg-store';
 import { openInput, planFile, readPlannedChunk } from './plan';
 
-/** Bytes per planned chunk unless `maxChunkBytes` says otherwise: ~5,000 lines of ~800 bytes. */
-export const PG_DEFAULT_CHUNK_BYTES = 4 * 1_048_576;
-/** How long a claimed chunk stays claimed without a renewal; a dead process's chunks are claimed again after it. */
-export const DEFAULT_LEASE_MS = 30_000;
-
-export interface PgRunOptions {
-  /** Join the run `runId` if it exists (started by another process), else start it. */
-  join: boolean;
-  leaseMs: number;
-}
-
 export function pgWorkerFile(): string {
   return workerFile('pg-ingest-worker');
 }
 
-/** {@link runPipeline} into PostgreSQL. @internal */
-export async function ingestPostgres(raw: RunPipelineOptions, target: PgTarget, pg: PgRunOptions, workerFilename = pgWorkerFile()): Promise<RunSummary> {
-  const opts = resolvePipelineOptions(raw);
-  throwIfAborted(opts.signal);
+/** {@link runPipeline} into the PostgreSQL database `opts.db` names. @internal */
+export async function ingestPostgres(opts: ResolvedPipelineOptions, workerFilename = pgWorkerFile()): Promise<RunSummary> {
+  if (opts.db.kind !== 'postgres') throw new InvalidOptionError('ingestPostgres needs a postgres:// target');
+  const target: PgTarget = { url: opts.db.url, label: opts.db.label };
   if (typeof opts.input !== 'string') {
     throw new InvalidOptionError('A PostgreSQL run reads a plain file (each process seeks to its chunks): give `input` as a file path; stdin, streams and iterables are for SQLite');
   }
-  if (pg.join && opts.resume !== undefined) throw new InvalidOptionError('Give `join` or `resume`, not both: joining a run resumes it too');
-  const plan = await planFile(opts.input, raw.maxChunkBytes ?? PG_DEFAULT_CHUNK_BYTES);
+  const plan = await planFile(opts.input, opts.maxChunkBytes);
   const fh = await openInput(opts.input);
   let store: PgStore;
   try {
@@ -60,10 +48,10 @@ export async function ingestPostgres(raw: RunPipelineOptions, target: PgTarget, 
   const runId = opts.resume ?? opts.runId ?? randomUUID();
   try {
     const prep = await store.startOrJoin({
-      runId, runType: opts.runType, plan, join: pg.join, resume: opts.resume !== undefined, ownerToken: owner,
+      runId, runType: opts.runType, plan, join: opts.join, resume: opts.resume !== undefined, ownerToken: owner,
       settings: { chunkBytes: plan.chunkBytes, workers: opts.workers, maxRejects: Number.isFinite(opts.maxRejects) ? opts.maxRejects : null, maxLineBytes: opts.maxLineBytes, input: opts.input },
     });
-    return await new PgScheduler(opts, pg, store, fh, prep.run, prep.runSeq, prep.plan, owner, workerFilename).run();
+    return await new PgScheduler(opts, store, fh, prep.run, prep.runSeq, prep.plan, owner, workerFilename).run();
   } finally {
     await fh.close();
     await store.close();
@@ -80,7 +68,7 @@ class PgScheduler {
   #lastProgress = 0;
 
   constructor(
-    readonly opts: ResolvedPipelineOptions, readonly pg: PgRunOptions, readonly store: PgStore, readonly fh: FileHandle,
+    readonly opts: ResolvedPipelineOptions, readonly store: PgStore, readonly fh: FileHandle,
     readonly run0: RunRecord, readonly runSeq: number, readonly plan: ChunkPlan, readonly owner: string, readonly workerFilename: string,
   ) {}
 
@@ -97,7 +85,7 @@ class PgScheduler {
     const onAbort = () => { this.#cancelled = true; };
     this.opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (this.opts.signal?.aborted) onAbort();
-    const renewal = setInterval(() => { this.store.renew(this.#runId, this.owner, this.pg.leaseMs).catch(() => undefined); }, Math.max(100, this.pg.leaseMs / 3));
+    const renewal = setInterval(() => { this.store.renew(this.#runId, this.owner, this.opts.leaseMs).catch(() => undefined); }, Math.max(100, this.opts.leaseMs / 3));
     renewal.unref();
     try {
       const init: PgWorkerInit = { url: this.store.url, label: this.store.label, maxLineBytes: this.opts.maxLineBytes, parseAll: this.opts.parseAll, config: this.opts.config };
@@ -118,7 +106,7 @@ class PgScheduler {
     while (!this.#stopping) {
       const free = this.opts.maxInFlight - this.#inFlight.size;
       if (free > 0) {
-        const claimed = await this.store.claimChunks(this.#runId, this.owner, free, this.pg.leaseMs);
+        const claimed = await this.store.claimChunks(this.#runId, this.owner, free, this.opts.leaseMs);
         for (const i of claimed) this.#track(this.#runChunk(i));
         if (claimed.length > 0) continue;
       }

@@ -29,6 +29,16 @@ export const DEFAULT_CHUNK_SIZE = 10_000;
 export const DEFAULT_MAX_CHUNK_BYTES = 16 * 1_048_576;
 
 /**
+ * Default bytes per chunk on PostgreSQL, where chunks are planned by bytes
+ * alone: ~5,000 lines of ~800 bytes, so a few processes of a few workers
+ * each find work until the end of a feed of a few hundred MB.
+ */
+export const PG_DEFAULT_CHUNK_BYTES = 4 * 1_048_576;
+
+/** Default lease of a claimed chunk on PostgreSQL (see `RunPipelineOptions.leaseMs`). */
+export const DEFAULT_LEASE_MS = 30_000;
+
+/**
  * V8 lets an uncapped heap grow far past what a chunk needs before it
  * collects; capping the old generation keeps each worker's footprint near its
  * working set. The young generation trades memory for GC time: 16 MB keeps
@@ -48,7 +58,7 @@ export function defaultWorkers(cores: number): number {
 }
 
 const KEYS = new Set<string>([
-  'input', 'db', 'dbPath', 'config', 'runId', 'runType', 'resume', 'force', 'workers', 'chunkSize', 'maxChunkBytes', 'maxInFlight',
+  'input', 'db', 'dbPath', 'config', 'runId', 'runType', 'resume', 'force', 'join', 'leaseMs', 'workers', 'chunkSize', 'maxChunkBytes', 'maxInFlight',
   'synchronous', 'maxRejects', 'maxRejectRatio', 'maxLineBytes', 'parseAll', 'busyTimeoutMs', 'maxBusyWaitMs', 'maxAttempts', 'signal',
   'onProgress', 'progressIntervalMs', 'workerResourceLimits',
 ]);
@@ -70,6 +80,7 @@ export function resolvePipelineOptions(o: RunPipelineOptions): ResolvedPipelineO
   if (o.parseAll !== undefined && typeof o.parseAll !== 'boolean') throw new InvalidOptionError(`Expected \`parseAll\` to be a boolean, got ${describe(o.parseAll)}`);
   if (o.force !== undefined && typeof o.force !== 'boolean') throw new InvalidOptionError(`Expected \`force\` to be a boolean, got ${describe(o.force)}`);
   if (o.force === true && o.resume === undefined) throw new InvalidOptionError('`force` takes over a run being resumed; give `resume` too');
+  if (o.join !== undefined && typeof o.join !== 'boolean') throw new InvalidOptionError(`Expected \`join\` to be a boolean, got ${describe(o.join)}`);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new InvalidOptionError(`Expected \`onProgress\` to be a function, got ${describe(o.onProgress)}`);
   for (const k of ['runId', 'resume', 'db', 'dbPath', 'runType'] as const) {
     const v = o[k];
@@ -89,10 +100,12 @@ export function resolvePipelineOptions(o: RunPipelineOptions): ResolvedPipelineO
     runType: o.runType ?? 'batch',
     resume: o.resume,
     force: o.force ?? false,
+    join: joinOption(o, db),
+    leaseMs: int('leaseMs', o.leaseMs ?? DEFAULT_LEASE_MS, 500, 3_600_000),
     workers,
     chunkSize: int('chunkSize', o.chunkSize ?? DEFAULT_CHUNK_SIZE, 1, 1_000_000),
     // Below 2^30: a chunk's offsets then stay far from 2^31, where Node 20's Buffer#indexOf wraps.
-    maxChunkBytes: int('maxChunkBytes', o.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES, 1024, 1024 * 1_048_576),
+    maxChunkBytes: int('maxChunkBytes', o.maxChunkBytes ?? (db.kind === 'postgres' ? PG_DEFAULT_CHUNK_BYTES : DEFAULT_MAX_CHUNK_BYTES), 1024, 1024 * 1_048_576),
     maxInFlight: int('maxInFlight', o.maxInFlight ?? workers, 1, 1024),
     synchronous,
     maxRejects: o.maxRejects === undefined ? Number.POSITIVE_INFINITY : int('maxRejects', o.maxRejects, 0, Number.MAX_SAFE_INTEGER),
@@ -149,4 +162,13 @@ function describe(v: unknown): string {
   if (v === null) return 'null';
   if (typeof v === 'object') return Array.isArray(v) ? 'an array' : 'an object';
   return `${String(v)} (${typeof v})`;
+}
+
+/** `join` shares a run among processes: PostgreSQL only, and every process must name the run. */
+function joinOption(o: RunPipelineOptions, db: DbTarget): boolean {
+  if (o.join !== true) return false;
+  if (db.kind !== 'postgres') throw new InvalidOptionError('`join` shares a run among processes on a PostgreSQL database; a SQLite file serves one machine');
+  if (o.runId === undefined) throw new InvalidOptionError('`join` needs `runId`: every process of a shared run gives the same one');
+  if (o.resume !== undefined) throw new InvalidOptionError('Give `join` or `resume`, not both: joining a run resumes it too');
+  return true;
 }

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import type { Piscina } from 'piscina';
 import {
-  BrandOrchestratorError, InputError, StoreError, TooManyRejectsError, WorkerError, fromSqliteError, reviveError, toError,
+  BrandOrchestratorError, InputError, TooManyRejectsError, WorkerError, fromSqliteError, reviveError, toError,
 } from '../errors';
 import { CommitTurns } from '../protocol/turns';
 import type { ChunkReply, ChunkTask, WorkerInit } from '../protocol/messages';
@@ -47,8 +47,9 @@ export async function ingestWith(options: RunPipelineOptions, workerFilename: st
   const opts = resolvePipelineOptions(options);
   throwIfAborted(opts.signal);
   if (opts.db.kind === 'postgres') {
-    // #18: the PostgreSQL pipeline is wired in here (before anything is opened or created).
-    throw new StoreError('ERR_DB', 'PostgreSQL is not built yet');
+    // Loaded only for a postgres:// target: SQLite users never load `pg`.
+    const { ingestPostgres } = await import('../pg/pg-pipeline.js');
+    return ingestPostgres(opts);
   }
   const input = openInput(opts.input);
   // The scheduler's connection never blocks the main thread for long: lock

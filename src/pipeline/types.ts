@@ -60,12 +60,25 @@ export interface RunPipelineOptions {
    * @defaultValue false
    */
   force?: boolean;
+  /**
+   * PostgreSQL only: join the run `runId` (every process of a shared run
+   * gives the same id and the same file), or start it if no process has.
+   * Joining a failed or cancelled run resumes it. @defaultValue false
+   */
+  join?: boolean;
+  /**
+   * PostgreSQL only: how long a claimed chunk stays claimed without a
+   * renewal (renewed every third of it); a dead process's chunks are claimed
+   * again after it. @defaultValue 30000
+   */
+  leaseMs?: number;
   /** Worker threads, 1 to 64. @defaultValue `os.availableParallelism()`, at most 4 */
   workers?: number;
   /** Lines per chunk (one transaction each). @defaultValue 10000 */
   chunkSize?: number;
   /**
-   * Bytes per chunk: a chunk ends at the first line end past this many
+   * Bytes per chunk (SQLite: 16 MiB by default; PostgreSQL: 4 MiB, and
+   * chunks are planned by bytes alone). On SQLite a chunk ends at the first line end past this many
    * bytes, even before `chunkSize` lines, so a feed of long lines is read in
    * chunks of bounded memory. @defaultValue 16777216 (16 MiB)
    */
