@@ -3,8 +3,8 @@ import { BufferPool } from '../src/pipeline/buffers';
 import { Chunker, type Chunk } from '../src/pipeline/chunker';
 import { lineText, splitChunk } from '../workers/lines';
 
-function chunkAll(input: Buffer, chunkSize: number, pieceSize: number, maxLineBytes = 1 << 20): Chunk[] {
-  const c = new Chunker(chunkSize, maxLineBytes);
+function chunkAll(input: Buffer, chunkSize: number, pieceSize: number, maxLineBytes = 1 << 20, maxChunkBytes?: number): Chunk[] {
+  const c = new Chunker(chunkSize, maxLineBytes, undefined, maxChunkBytes);
   const out: Chunk[] = [];
   for (let i = 0; i < input.length; i += pieceSize) out.push(...c.push(input.subarray(i, i + pieceSize)));
   const last = c.end();
@@ -42,6 +42,17 @@ describe('Chunker', () => {
     expect(chunks.map((c) => [c.meta.lineCount, text(c)])).toEqual([[2, 'a\nb\n'], [1, 'c']]);
     expect(chunkAll(Buffer.alloc(0), 2, 100)).toEqual([]);
     expect(chunkAll(Buffer.from('\n\n'), 5, 1).map((c) => c.meta.lineCount)).toEqual([2]);
+  });
+
+  it('ends a chunk at the first line end at or past maxChunkBytes, before chunkSize lines, whatever the piece sizes', () => {
+    const lines = Buffer.from(Array.from({ length: 10 }, (_, i) => `${i}${'x'.repeat(99)}`).join('\n') + '\n'); // 101 bytes a line
+    for (const piece of [1, 50, 4096]) {
+      const chunks = chunkAll(lines, 100, piece, 1 << 20, 300);
+      expect(chunks.map((c) => c.meta.lineCount)).toEqual([3, 3, 3, 1]);
+      expect(chunks.map((c) => c.bytes.length)).toEqual([303, 303, 303, 101]);
+      expect(Buffer.concat(chunks.map((c) => c.bytes))).toEqual(lines);
+    }
+    expect(chunkAll(lines, 100, 64, 1 << 20, 202).map((c) => c.meta.lineCount)).toEqual([2, 2, 2, 2, 2]);
   });
 
   it('keeps only the head of an over-long line but still hashes and counts all of it', () => {

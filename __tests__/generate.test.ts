@@ -48,11 +48,28 @@ describe('generateLines()', () => {
     expect(repeats).toBeLessThan(1100);
   });
 
+  it('pads each good line to exactly lineBytes with ASCII words, the items otherwise those of the seed', () => {
+    const goodLines = (lineBytes: number) => [...generateRecords({ count: 200, seed: 6, badRatio: 0.05, lineBytes })]
+      .filter((r) => r.bad === null).map((r) => JSON.parse(r.line) as Record<string, unknown>);
+    const [plain, long] = [goodLines(0), goodLines(5000)];
+    expect(long).toHaveLength(190);
+    expect(take({ count: 200, seed: 6, lineBytes: 5000 }).every((l) => Buffer.byteLength(l) === 5000)).toBe(true);
+    long.forEach((b, i) => {
+      const a = plain[i] as Record<string, unknown>;
+      const [summary, padded] = [String(a.summary), String(b.summary)];
+      expect(padded.startsWith(`${summary} `)).toBe(true);
+      expect(padded.slice(summary.length + 1)).toMatch(/^[a-z ]+$/);
+      expect({ ...b, summary }).toEqual(a);
+    });
+    expect(take({ count: 3, lineBytes: 100 })).toEqual(take({ count: 3 })); // already longer: as they are
+  });
+
   it('rejects impossible options with a message naming the option', () => {
     expect(() => take({ count: -1 })).toThrow('Expected `count` to be a non-negative integer, got `-1` (number)');
     expect(() => take({ count: 1, badRatio: 2 })).toThrow('`badRatio`');
     expect(() => take({ count: 1, duplicateRatio: Number.NaN })).toThrow('`duplicateRatio`');
     expect(() => take({ count: 1, seed: 1.5 })).toThrow('`seed`');
+    expect(() => take({ count: 1, lineBytes: -1 })).toThrow('Expected `lineBytes` to be a non-negative integer, got `-1` (number)');
   });
 });
 

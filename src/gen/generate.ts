@@ -1,8 +1,8 @@
 /**
  * Synthetic NDJSON feed: realistic intel items (~800 bytes, unicode text,
  * mixed evidence shapes) plus, on request, bad lines that cover every reject
- * code and repeated item ids. Deterministic for a seed. Used by the CLI
- * `generate` command, the benchmarks and the tests.
+ * code, repeated item ids and padding to long lines. Deterministic for a
+ * seed. Used by the CLI `generate` command, the benchmarks and the tests.
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
@@ -22,6 +22,14 @@ export interface GenerateOptions {
   readonly seed?: number;
   /** Fraction of (good) lines that reuse an earlier line's `item_id` with new content. @defaultValue 0 */
   readonly duplicateRatio?: number;
+  /**
+   * Pads each item's `summary` with ASCII filler words so that a good line is
+   * exactly this many bytes (a bad one about as long; a line already longer
+   * stays as it is), for feeds of long lines; 0 pads nothing. The items are
+   * otherwise those of the same seed without padding.
+   * @defaultValue 0
+   */
+  readonly lineBytes?: number;
 }
 
 /** The kinds of bad line, named by the reject code each one triggers; they are used in this order, cyclically. */
@@ -59,8 +67,9 @@ export interface GeneratedLine {
  * for (const { line, bad } of generateRecords({ count: 100, badRatio: 0.1 })) ...
  */
 export function* generateRecords(options: GenerateOptions): Generator<GeneratedLine> {
-  const { count, badRatio, seed, duplicateRatio } = resolveOptions(options);
+  const { count, badRatio, seed, duplicateRatio, lineBytes } = resolveOptions(options);
   const rng = new Rng(seed);
+  const filler = lineBytes > 0 ? new Filler(seed) : undefined;
   let badCount = 0;
   for (let n = 1; n <= count; n++) {
     // Evenly spread: line n is bad when floor(n * ratio) steps up.
@@ -68,6 +77,7 @@ export function* generateRecords(options: GenerateOptions): Generator<GeneratedL
     const reuse = !isBad && n > 1 && duplicateRatio > 0 && rng.chance(duplicateRatio);
     const id = `item-${seed}-${reuse ? rng.int(1, n - 1) : n}`;
     const item = makeItem(rng, id);
+    filler?.pad(item, lineBytes);
     if (!isBad) {
       yield { line: JSON.stringify(item), bad: null };
       continue;
@@ -119,12 +129,13 @@ export async function writeFeed(path: string, options: GenerateOptions): Promise
 }
 
 function resolveOptions(o: GenerateOptions): Required<GenerateOptions> {
-  const { count, badRatio = 0, seed = 1, duplicateRatio = 0 } = o;
+  const { count, badRatio = 0, seed = 1, duplicateRatio = 0, lineBytes = 0 } = o;
   if (!Number.isSafeInteger(count) || count < 0) throw optionError('count', 'a non-negative integer', count);
   if (!Number.isSafeInteger(seed)) throw optionError('seed', 'an integer', seed);
   if (!(badRatio >= 0 && badRatio <= 1)) throw optionError('badRatio', 'a number from 0 to 1', badRatio);
   if (!(duplicateRatio >= 0 && duplicateRatio <= 1)) throw optionError('duplicateRatio', 'a number from 0 to 1', duplicateRatio);
-  return { count, badRatio, seed, duplicateRatio };
+  if (!Number.isSafeInteger(lineBytes) || lineBytes < 0) throw optionError('lineBytes', 'a non-negative integer', lineBytes);
+  return { count, badRatio, seed, duplicateRatio, lineBytes };
 }
 
 function optionError(name: string, want: string, got: unknown): InvalidOptionError {
@@ -161,6 +172,38 @@ function makeItem(rng: Rng, id: string): Item {
   if (rng.chance(0.95)) item.created_at = timestamp(rng);
   if (rng.chance(0.2)) item.run_id = `upstream-${rng.int(1, 999)}`;
   return item;
+}
+
+/**
+ * Summary padding: 64 KiB of ASCII words (a character is a byte and needs no
+ * JSON escape), read cyclically from a random start. Its own PRNG leaves the
+ * items' sequence as it is without padding.
+ */
+class Filler {
+  readonly #rng: Rng;
+  readonly #text: string;
+
+  constructor(seed: number) {
+    this.#rng = new Rng(seed ^ 0x5bd1e995);
+    let text = '';
+    while (text.length < 65_536) text += `${this.#rng.pick(WORDS)} `;
+    this.#text = text;
+  }
+
+  /** Lengthens `item.summary` until the item's JSON is `lineBytes` bytes, if it is shorter. */
+  pad(item: Item, lineBytes: number): void {
+    const room = lineBytes - Buffer.byteLength(JSON.stringify(item)) - 1; // 1: the space before the filler
+    if (room <= 0) return;
+    item.summary = `${String(item.summary)} ${this.#take(room)}`;
+  }
+
+  #take(n: number): string {
+    const text = this.#text;
+    const from = text.indexOf(' ', this.#rng.int(0, text.length - 1)) + 1; // a word's start
+    const head = text.slice(from, from + n);
+    const rest = n - head.length;
+    return head + text.repeat(Math.floor(rest / text.length)) + text.slice(0, rest % text.length);
+  }
 }
 
 function words(rng: Rng, n: number): string {
