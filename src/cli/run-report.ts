@@ -82,10 +82,10 @@ export function writeReportFiles(files: { summary?: string; metrics?: string }, 
  */
 export function summaryLines(r: RunReport): string[] {
   const lines = [
-    `run ${r.runId} ${r.status} in ${fmtDuration(r.durationMs)} (${fmtInt(r.itemsPerSecond)} items/s, ${plural(r.workers, 'worker')}, chunks of ${fmtInt(r.chunkSize)})`,
+    `run ${r.runId} ${r.status} in ${fmtDuration(r.durationMs)} (${fmtInt(r.itemsPerSecond)} items/s, ${plural(r.workers, 'worker')}, chunks of ${r.chunkBytes === undefined ? fmtInt(r.chunkSize) : `${fmtInt(r.chunkBytes)} bytes`})`,
     `lines ${fmtInt(r.linesRead)} = blank ${fmtInt(r.blankLines)} + inserted ${fmtInt(r.inserted)} + updated ${fmtInt(r.updated)}`
       + ` + unchanged ${fmtInt(r.unchanged)} + rejected ${fmtInt(r.rejected)}; ${plural(r.chunks, 'chunk')} committed`
-      + (r.resumedChunks > 0 ? ` (${fmtInt(r.resumedChunks)} before the resume)` : ''),
+      + (r.resumedChunks > 0 ? ` (${fmtInt(r.resumedChunks)} ${r.chunkBytes === undefined ? 'before the resume' : 'by other processes or before a resume'})` : ''),
     `database ${r.dbPath}, input ${r.input ?? 'stdin'}`,
   ];
   const codes = Object.entries(r.rejectsByCode);

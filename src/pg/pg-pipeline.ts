@@ -243,7 +243,7 @@ class PgScheduler {
       runId: run.runId, status: run.status, linesRead: counts.linesRead, blankLines: counts.blankLines, inserted: counts.inserted,
       updated: counts.updated, unchanged: counts.unchanged, rejected: counts.rejected, chunks: counts.chunks, durationMs,
       itemsPerSecond: runMs > 0 ? Math.round(((counts.linesRead - counts.blankLines) * 1000) / runMs) : 0,
-      workers: this.opts.workers, chunkSize: 0, resumedChunks: counts.chunks - this.#mine.chunks,
+      workers: this.opts.workers, chunkSize: 0, chunkBytes: this.plan.chunkBytes, resumedChunks: counts.chunks - this.#mine.chunks,
     };
   }
 

@@ -19,7 +19,7 @@ import { withStopSignals } from '../signals';
 interface IngestOpts extends GlobalOpts {
   runId?: string; runType: string; workers?: number; chunkSize?: number; maxRejects?: number; maxRejectRatio?: number | 'none';
   rejects?: string; synchronous: 'normal' | 'full'; json?: boolean; quiet?: boolean; resume?: string; parseAll?: boolean;
-  summaryFile?: string; metricsFile?: string; force?: boolean;
+  summaryFile?: string; metricsFile?: string; force?: boolean; join?: boolean; leaseMs?: number; chunkBytes?: number;
 }
 
 export function registerIngest(program: Command): void {
@@ -31,8 +31,11 @@ export function registerIngest(program: Command): void {
     .option('--run-type <type>', 'run type recorded on the run', 'nightly')
     .option('--resume <run-id>', 'resume an interrupted run (an id, `latest`, or a unique prefix): skip its committed chunks')
     .option('--force', 'with --resume: take the run over even if its owner looks alive (only when you know it has stopped)')
+    .option('--join', 'PostgreSQL: join the run --run-id that other processes (on other machines) work on, or start it; each process claims chunks of the same file')
+    .option('--lease-ms <n>', 'PostgreSQL: how long a claimed chunk stays claimed without renewal; a dead process\'s chunks are taken over after it (default: 30000)', intArg('--lease-ms', 500))
     .option('--workers <n>', 'worker threads (default: the cores, at most 4)', intArg('--workers', 1))
-    .option('--chunk-size <n>', 'lines per chunk/transaction (default: 10000)', intArg('--chunk-size', 1))
+    .option('--chunk-size <n>', 'lines per chunk/transaction (default: 10000; SQLite)', intArg('--chunk-size', 1))
+    .option('--chunk-bytes <n>', 'bytes per chunk at most (default: 16 MiB on SQLite; on PostgreSQL chunks are planned by bytes alone, default 4 MiB)', intArg('--chunk-bytes', 1024))
     .option('--max-rejects <n>', 'fail the run after this many rejected lines', intArg('--max-rejects'))
     .option('--max-reject-ratio <r>', 'fail the run when more than this share of its non-blank lines is rejected, 0 to 1, or none (default: 0.5)',
       ratioOrNoneArg('--max-reject-ratio'))
@@ -59,6 +62,7 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
   const { outcome, signal } = await withStopSignals(log, progress, (abort) => runPipeline({
     input: input ?? process.stdin, ...(target.kind === 'sqlite' ? { dbPath: target.path } : { db: target.url }), runType: opts.runType,
     ...(opts.resume === undefined ? { runId: job.runId } : { resume: job.runId, force: opts.force === true }),
+    ...(opts.join === true ? { join: true } : {}), leaseMs: opts.leaseMs, maxChunkBytes: opts.chunkBytes,
     workers: opts.workers, chunkSize: opts.chunkSize, maxRejects: opts.maxRejects, maxRejectRatio: opts.maxRejectRatio,
     synchronous: opts.synchronous === 'full' ? 'FULL' : 'NORMAL', parseAll: opts.parseAll === true, signal: abort,
     onProgress: (e) => { announce(); progress.update(e); },
@@ -110,6 +114,9 @@ interface Job {
 async function prepare(file: string, opts: IngestOpts): Promise<Job> {
   const config = loadConfig(); // an invalid BRAND_ORCH_LOG_LEVEL stops here, before anything is written
   const target = resolveTarget(opts); // so does a URL of an unsupported scheme
+  if (opts.join === true && opts.runId === undefined) {
+    throw new CliError('--join needs --run-id: every process of a shared run names the same run', EXIT.USAGE, 'ERR_INVALID_OPTION');
+  }
   const files = {
     summary: opts.summaryFile === undefined ? undefined : checkWritable('--summary-file', opts.summaryFile),
     metrics: opts.metricsFile === undefined ? undefined : checkWritable('--metrics-file', opts.metricsFile),
