@@ -17,6 +17,7 @@ import { DB_HELP } from './shared';
 const SETUP_CODES = new Set([
   'ERR_INVALID_OPTION', 'ERR_INVALID_CONFIG', 'ERR_INPUT', 'ERR_OUTPUT', 'ERR_SCHEMA_TOO_NEW', 'ERR_DB', 'ERR_TEMP_DIR', 'ERR_RUN_EXISTS',
   'ERR_RUN_ACTIVE', 'ERR_RUN_NOT_FOUND', 'ERR_RUN_AMBIGUOUS', 'ERR_STORE_CLOSED',
+  'ERR_DB_UNREACHABLE', 'ERR_DB_AUTH', 'ERR_DB_MISSING',
 ]);
 
 export async function main(argv: string[]): Promise<number> {
