@@ -21,11 +21,15 @@ export interface TimedOptions {
   cwd?: string;
 }
 
-/** Clock ticks of one /proc stat line's fields, numbered as in proc(5) (utime is 14). */
-export function statTicks(stat: string, ...fields: number[]): number {
+/** Numeric field `n` of a /proc stat line, numbered as in proc(5) (ppid is 4, utime 14). */
+export function statField(stat: string, n: number): number {
   // Fields 3 on come after the command name, which may hold spaces and parentheses.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return fields.reduce((n, f) => n + Number(rest[f - 3]), 0);
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[n - 3]);
+}
+
+/** The sum of the clock-tick fields `fields` of a /proc stat line. */
+export function statTicks(stat: string, ...fields: number[]): number {
+  return fields.reduce((sum, f) => sum + statField(stat, f), 0);
 }
 
 /** USER_HZ: 100 on every Linux the project runs on. */
