@@ -11,15 +11,16 @@
  * worker; predicted items/s = min(1/W, N/(W+P)).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { writeFeed } from '../src/gen/generate';
 import { StateStore } from '../src/store';
 import { benchArgs, intOption } from './lib/args';
+import { timed, type Timed } from './lib/children';
+import { peerFeed } from './lib/feed';
 import { writeResults, type BenchResult } from './lib/results';
-import { median } from './lib/stats';
+import { median, round2 as round } from './lib/stats';
 
 const args = benchArgs({
   usage: 'npm run bench:peers -- [options]',
@@ -40,25 +41,8 @@ const ROOT = resolve(__dirname, '../..');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
 const CORES = [1, 2, 4, 8, 16];
 
-interface Side { wallMs: number; cpuMs: number }
+type Side = Pick<Timed, 'wallMs' | 'cpuMs'>;
 interface Telemetry { workers: Record<string, { lines: number; parseMs: number; writeMs: number }> }
-
-/** User + system CPU of this process's waited-for children so far, in ms (Linux: /proc/self/stat fields 16-17). */
-function childCpuMs(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[13]) + Number(fields[14]); // cutime, cstime (fields 16 and 17 of the whole line)
-  return ticks * 10; // USER_HZ is 100 on Linux
-}
-
-function timed(cmd: string, argv: readonly string[], stdin?: string): Side & { stdout: string } {
-  const cpu0 = childCpuMs();
-  const t0 = performance.now();
-  const r = spawnSync(cmd, argv, { input: stdin, encoding: 'utf8', maxBuffer: 1 << 26 });
-  const wallMs = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr}`);
-  return { wallMs, cpuMs: childCpuMs() - cpu0, stdout: r.stdout };
-}
 
 function count(path: string): number {
   const db = new Database(path, { readonly: true });
@@ -78,10 +62,7 @@ async function main(): Promise<void> {
     console.log('peers: skipped: the sqlite3 CLI is not installed (Debian/Ubuntu: apt-get install sqlite3)');
     return;
   }
-  const dataDir = join(ROOT, 'bench/.data');
-  mkdirSync(dataDir, { recursive: true });
-  const feed = join(dataDir, `peers-${LINES}-${SEED}.ndjson`);
-  if (!existsSync(feed)) await writeFeed(feed, { count: LINES, duplicateRatio: 0.02, seed: SEED });
+  const feed = await peerFeed(ROOT, LINES, SEED);
   const work = mkdtempSync(join(tmpdir(), 'bo-peers-'));
   const template = join(work, 'template.sqlite');
   StateStore.open(template).close();
@@ -93,7 +74,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < PAIRS; i++) {
     const a = join(work, 'a.sqlite');
     copyFileSync(template, a);
-    cli.push(timed('sqlite3', [a], recipe));
+    cli.push(timed('sqlite3', [a], { input: recipe }));
     const b = join(work, 'b.sqlite');
     const out = timed(process.execPath, [CLI, 'ingest', feed, '--db', b, '--json', '--quiet']);
     ingest.push(out);
@@ -134,10 +115,6 @@ async function main(): Promise<void> {
   })));
   console.table(results.map((r) => ({ result: r.name, value: r.value, unit: r.unit, range: r.range })));
   writeResults('peers', results);
-}
-
-function round(v: number): number {
-  return Math.round(v * 100) / 100;
 }
 
 main().catch((err: unknown) => {

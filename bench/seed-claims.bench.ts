@@ -21,6 +21,7 @@ import { ItemsRepo } from '../src/store/items';
 import { MIGRATIONS } from '../src/store/schema';
 import { benchArgs } from './lib/args';
 import { writeResults, type BenchResult } from './lib/results';
+import { round2 as round } from './lib/stats';
 
 const args = benchArgs({
   usage: 'node dist/bench/seed-claims.bench.js [--quick]',
@@ -169,10 +170,6 @@ function hz(bench: Bench, name: string): number {
   const r = bench.getTask(name)?.result as { throughput?: { mean: number } } | undefined;
   if (!r?.throughput) throw new Error(`benchmark task ${name} did not complete`);
   return r.throughput.mean;
-}
-
-function round(v: number): number {
-  return Math.round(v * 100) / 100;
 }
 
 async function main(): Promise<void> {

@@ -4,3 +4,8 @@ export function median(values: readonly number[]): number {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
+
+/** Rounded to two decimals, as the result tables print. */
+export function round2(v: number): number {
+  return Math.round(v * 100) / 100;
+}
