@@ -4,6 +4,7 @@
  * (`ReadStore`). One store is one connection. Item writes happen in the
  * workers (`PgChunkBackend`), each on its own connection.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
@@ -70,6 +71,9 @@ const REJECTS = `WITH c AS (
   FROM run_rejects r JOIN c USING (chunk_index)
   WHERE r.run_id = $1`;
 
+/** The store whose transaction the current async context runs in. */
+const inTransaction = new AsyncLocalStorage<PgStore>();
+
 export class PgStore implements ReadStore {
   readonly kind = 'postgres' as const;
   readonly label: string;
@@ -80,7 +84,7 @@ export class PgStore implements ReadStore {
   #client: pg.Client;
   readonly #target: PgTarget;
   #closed = false;
-  #inTx = false;
+  #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(client: pg.Client, target: PgTarget) {
     this.#client = client;
@@ -128,24 +132,36 @@ export class PgStore implements ReadStore {
   }
 
   /**
-   * One query. A connection lost outside a transaction (a server restart, a
-   * terminated backend) is opened again and the query runs once more: every
-   * statement here may run twice (claims, renewals and reads are idempotent
-   * or harmless to repeat).
+   * One query, after the queries and transactions asked for before it: a
+   * connection runs one statement at a time, and a lease renewal from the
+   * timer must not land inside another transaction. A connection lost
+   * outside a transaction (a server restart, a terminated backend) is opened
+   * again and the query runs once more: every statement here may run twice
+   * (claims, renewals and reads are idempotent or harmless to repeat).
    */
   async #q<R extends pg.QueryResultRow>(context: string, text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
     if (this.#closed) throw new StoreError('ERR_STORE_CLOSED', `The store for ${this.label} is closed; open a new one`);
-    try {
-      return await this.#client.query<R>(text, values);
-    } catch (err) {
-      if (this.#inTx || !isConnectionLost(err)) throw fromPgError(err, this.where, context);
-      await this.#reconnect(context);
+    if (inTransaction.getStore() === this) return this.#client.query<R>(text, values).catch((err: unknown) => { throw fromPgError(err, this.where, context); });
+    return this.#serial(async () => {
       try {
         return await this.#client.query<R>(text, values);
-      } catch (again) {
-        throw fromPgError(again, this.where, context);
+      } catch (err) {
+        if (!isConnectionLost(err)) throw fromPgError(err, this.where, context);
+        await this.#reconnect(context);
+        try {
+          return await this.#client.query<R>(text, values);
+        } catch (again) {
+          throw fromPgError(again, this.where, context);
+        }
       }
-    }
+    });
+  }
+
+  /** Runs `fn` once everything asked for before it has settled. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   async #reconnect(context: string): Promise<void> {
@@ -153,25 +169,27 @@ export class PgStore implements ReadStore {
     this.#client = await connect(this.#target.url, this.#target.label, `${context} (connecting again after the connection was lost)`);
   }
 
-  /** `fn` in one transaction; run once more on a new connection when the connection was lost. */
+  /**
+   * `fn` in one transaction, its queries (`#q`) on this connection with
+   * nothing in between; run once more on a new connection when the
+   * connection was lost.
+   */
   async #tx<T>(context: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.#q(context, 'BEGIN');
-        this.#inTx = true;
-        const out = await fn();
-        await this.#client.query('COMMIT');
-        return out;
-      } catch (err) {
-        await this.#client.query('ROLLBACK').catch(() => undefined);
-        const lost = isConnectionLost(err) || (err as { code?: unknown }).code === 'ERR_DB_CONNECTION_LOST';
-        if (!lost || attempt > 1) throw fromPgError(err, this.where, context);
-        this.#inTx = false;
-        await this.#reconnect(context);
-      } finally {
-        this.#inTx = false;
+    return this.#serial(() => inTransaction.run(this, async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.#q(context, 'BEGIN');
+          const out = await fn();
+          await this.#q(context, 'COMMIT');
+          return out;
+        } catch (err) {
+          await this.#client.query('ROLLBACK').catch(() => undefined);
+          const lost = isConnectionLost(err) || (err as { code?: unknown }).code === 'ERR_DB_CONNECTION_LOST';
+          if (!lost || attempt > 1) throw fromPgError(err, this.where, context);
+          await this.#reconnect(context);
+        }
       }
-    }
+    }));
   }
 
   // Runs -------------------------------------------------------------------
@@ -236,8 +254,11 @@ export class PgStore implements ReadStore {
 
   /** Extends the leases of `owner`'s claimed chunks, and marks the run alive. */
   async renew(runId: string, owner: string, leaseMs: number): Promise<void> {
+    // SKIP LOCKED: a chunk whose row is locked is being committed by a worker right now; waiting for it would hold up the scheduler.
     await this.#q('Renewing the chunk leases',
-      "UPDATE run_chunks SET lease_until = now() + make_interval(secs => $3::float8 / 1000) WHERE run_id = $1 AND lease_owner = $2 AND state = 'claimed'",
+      `UPDATE run_chunks c SET lease_until = now() + make_interval(secs => $3::float8 / 1000)
+       FROM (SELECT chunk_index FROM run_chunks WHERE run_id = $1 AND lease_owner = $2 AND state = 'claimed' FOR UPDATE SKIP LOCKED) l
+       WHERE c.run_id = $1 AND c.chunk_index = l.chunk_index`,
       [runId, owner, leaseMs]);
     await this.#q('Recording a heartbeat', 'UPDATE runs SET heartbeat_at = now(), owner_pid = $2, owner_host = $3 WHERE run_id = $1', [runId, process.pid, hostname()]);
   }
