@@ -3,7 +3,7 @@
  * process) against the simplest alternative, the psql recipe in
  * bench/psql-recipe.sql, on the peers feed, alternating A B A B, each side
  * in a fresh scratch database that is dropped after it:
- *   npm run bench:pg-peers [-- --lines 200000] [--pairs 3] [--workers 1,2,4]
+ *   npm run bench:pg-peers [-- --lines 200000] [--pairs 3] [--workers 1,2,4] [--processes 2]
  * Needs `psql` and a server (default postgres://postgres@127.0.0.1:5432);
  * skips with a message where either is missing, and skips the ingest side
  * while this build cannot ingest into PostgreSQL. Prints both wall times,
@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchArgs, intOption } from './lib/args';
-import { timed } from './lib/children';
+import { timed, timedTogether } from './lib/children';
 import { peerFeed } from './lib/feed';
 import { BenchServer } from './lib/pg-server';
 import { writeResults, type BenchResult } from './lib/results';
@@ -33,6 +33,7 @@ const args = benchArgs({
     pairs: { type: 'string', value: '<n>', help: 'alternating pairs; medians are reported (default 3)' },
     seed: { type: 'string', value: '<n>', help: 'generator seed (default 7)' },
     workers: { type: 'string', value: '<n,...>', help: 'throughput mode: ingest with --workers n, for each n listed (e.g. 1,2,4), in every pair' },
+    processes: { type: 'string', value: '<n>', help: 'also n ingest processes (default settings) sharing one run (--run-id --join), in every pair' },
     server: { type: 'string', value: '<url>', help: 'maintenance database of the server (default postgres://postgres@127.0.0.1:5432/postgres)' },
   },
 });
@@ -41,6 +42,8 @@ const PAIRS = intOption('pairs', args.pairs, 3);
 const SEED = intOption('seed', args.seed, 7);
 /** Ingest's settings, one side each: undefined is the defaults. */
 const WORKERS: readonly (number | undefined)[] = args.workers === undefined ? [undefined] : args.workers.split(',').map((w) => intOption('workers', w.trim(), 1));
+/** Processes sharing one run, a side of its own when given. */
+const PROCESSES = args.processes === undefined ? undefined : intOption('processes', args.processes, 2);
 const SERVER = args.server ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ROOT = resolve(__dirname, '../..');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -71,18 +74,30 @@ function ingestArgv(feed: string, url: string, workers: number | undefined): str
   return [CLI, 'ingest', feed, '--db', url, '--quiet', ...(workers === undefined ? [] : ['--workers', String(workers)])];
 }
 
-function label(workers: number | undefined): string {
-  return workers === undefined ? 'ingest (defaults)' : `ingest --workers ${workers}`;
+/** One ingest side: `--workers` (undefined: the default) and how many processes share the run. */
+interface Variant { workers: number | undefined; processes: number }
+
+function label(v: Variant): string {
+  if (v.processes > 1) return `${v.processes} processes --join`;
+  return v.workers === undefined ? 'ingest (defaults)' : `ingest --workers ${v.workers}`;
+}
+
+/** Runs one variant's ingest side: one child, or `processes` children joining one run. */
+async function runIngest(v: Variant, feed: string, url: string, work: string): Promise<Pick<Side, 'wallMs' | 'cpuMs'>> {
+  if (v.processes === 1) return timed(process.execPath, ingestArgv(feed, url, v.workers), { cwd: work });
+  const argv = [...ingestArgv(feed, url, v.workers), '--run-id', 'bench-shared', '--join'];
+  return timedTogether(process.execPath, Array.from({ length: v.processes }, () => argv), { cwd: work });
 }
 
 /** One side in a fresh database: `prepare` (untimed), then `run` timed with the server's CPU; returns the side and its item count. */
-async function side(server: BenchServer, name: string, prepare: (db: string) => unknown, run: (db: string) => Pick<Side, 'wallMs' | 'cpuMs'>): Promise<[Side, number]> {
+async function side(server: BenchServer, name: string, prepare: (db: string) => unknown,
+  run: (db: string) => Pick<Side, 'wallMs' | 'cpuMs'> | Promise<Pick<Side, 'wallMs' | 'cpuMs'>>): Promise<[Side, number]> {
   const db = await server.createDb(name);
   try {
     prepare(db);
     await server.settle(db);
     const s0 = server.cpuMs();
-    const t = run(db);
+    const t = await run(db);
     await server.settle(db);
     const s1 = server.cpuMs();
     const items = Number(await server.scalar(db, 'SELECT count(*) FROM intel_items'));
@@ -134,19 +149,21 @@ async function main(): Promise<void> {
     const feed = await peerFeed(ROOT, LINES, SEED);
     const skip = await ingestUnavailable(server, work);
     if (skip !== null) console.log(`pg-peers: ingest side skipped: ${skip}\npg-peers: measuring the psql recipe alone`);
-    const sides = skip === null ? WORKERS : [];
+    const variants: Variant[] = WORKERS.map((workers) => ({ workers, processes: 1 }));
+    if (PROCESSES !== undefined) variants.push({ workers: undefined, processes: PROCESSES });
+    const sides = skip === null ? variants : [];
     const recipe: Side[] = [];
-    const ingest = new Map<number | undefined, Side[]>(sides.map((w) => [w, []]));
+    const ingest = new Map<Variant, Side[]>(sides.map((v) => [v, []]));
     for (let i = 0; i < PAIRS; i++) {
       const [r, expected] = await side(server, `psql${i}`,
         (db) => timed('psql', [...PSQL, '-d', server.urlOf(db), '-c', RECIPE_SCHEMA]),
         (db) => timed('psql', [...PSQL, '-d', server.urlOf(db), '-f', RECIPE], { stdinFile: feed }));
       recipe.push(r);
-      for (const w of sides) {
-        const [s, items] = await side(server, `ingest${i}w${w ?? 'd'}`, () => undefined,
-          (db) => timed(process.execPath, ingestArgv(feed, server.urlOf(db), w), { cwd: work }));
-        if (items !== expected) throw new Error(`the two sides stored different item counts: psql ${expected}, ${label(w)} ${items}`);
-        ingest.get(w)?.push(s);
+      for (const v of sides) {
+        const [s, items] = await side(server, `ingest${i}w${v.workers ?? 'd'}p${v.processes}`, () => undefined,
+          (db) => runIngest(v, feed, server.urlOf(db), work));
+        if (items !== expected) throw new Error(`the two sides stored different item counts: psql ${expected}, ${label(v)} ${items}`);
+        ingest.get(v)?.push(s);
       }
     }
     report(recipe, ingest);
@@ -156,7 +173,7 @@ async function main(): Promise<void> {
   }
 }
 
-function report(recipe: readonly Side[], ingest: ReadonlyMap<number | undefined, readonly Side[]>): void {
+function report(recipe: readonly Side[], ingest: ReadonlyMap<Variant, readonly Side[]>): void {
   const us = (ms: number) => (ms * 1000) / LINES;
   const extra = `${LINES} lines (2% repeated ids), ${PAIRS} alternating pairs, medians`;
   const results: BenchResult[] = [];
@@ -187,7 +204,37 @@ function report(recipe: readonly Side[], ingest: ReadonlyMap<number | undefined,
   if (recipe.some((s) => s.serverMs === null)) console.log('server CPU: not counted (the server\'s processes are not visible in this machine\'s /proc)');
   else console.log('server CPU: the server\'s whole process tree (backends, background writers, any autovacuum) over each side');
   if (ingest.size > 0) console.log(`target (#18): ingest >= ${TARGET}x the psql recipe's speed with default settings`);
+  // The model takes the default settings' side (2 workers), else the first one measured.
+  const entries = [...ingest.entries()];
+  const first = (entries.find(([v]) => v.processes === 1 && (v.workers ?? 2) === 2) ?? entries[0])?.[1];
+  if (first !== undefined && first.every((s) => s.serverMs !== null) && recipe.every((s) => s.serverMs !== null)) {
+    scalingModel(us(median(first.map((s) => s.cpuMs))), us(median(first.map((s) => s.serverMs as number))), us(median(recipe.map((s) => s.serverMs as number))));
+  }
   writeResults('pg-peers', results);
+}
+
+/**
+ * Throughput on paper beyond this machine, from the measured CPU per item of
+ * the client (C, all its processes) and the server (S): N machines of M cores
+ * parse and stage in parallel, and a server of K cores merges concurrent
+ * chunks in parallel, so items/s = min(N*M/C, K/S). It assumes client and
+ * server on separate machines and merges that do not wait for each other
+ * (chunks hold disjoint rows, ordered locks); the psql recipe is one
+ * statement in one backend, so it stays at 1/S_recipe whatever the cores.
+ */
+function scalingModel(clientUs: number, serverUs: number, recipeServerUs: number): void {
+  const recipe = 1e6 / recipeServerUs;
+  const rows = [[1, 2], [2, 2], [4, 2], [4, 4], [8, 4]].map(([n = 1, m = 1]) => {
+    const row: Record<string, string | number> = { 'machines x cores': `${n} x ${m}` };
+    for (const k of [2, 4, 8, 16]) {
+      const items = Math.min((n * m * 1e6) / clientUs, (k * 1e6) / serverUs);
+      row[`server ${k} cores: items/s`] = `${Math.round(items)} (${round(items / recipe)}x)`;
+    }
+    return row;
+  });
+  console.log(`\nscaling model: items/s = min(N*M/C, K/S), C = ${round(clientUs)} µs client CPU per item, S = ${round(serverUs)} µs server CPU per item;`
+    + ` (x) against the psql recipe's ${Math.round(recipe)} items/s (one backend: 1/${round(recipeServerUs)} µs, whatever the cores)`);
+  console.table(rows);
 }
 
 main().catch((err: unknown) => {

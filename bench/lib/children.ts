@@ -3,7 +3,7 @@
  * whole child tree, which Linux adds to this process's `cutime`/`cstime`
  * once the child is waited for.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 
 export interface Timed {
@@ -56,4 +56,27 @@ export function timed(cmd: string, argv: readonly string[], opts: TimedOptions =
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/**
+ * Runs several commands at once, each with its own argv, to completion;
+ * wall time is until the last one exits, CPU is all of them together.
+ * Throws with the stderr of the first one that exits non-zero.
+ */
+export async function timedTogether(cmd: string, argvs: readonly (readonly string[])[], opts: { cwd?: string } = {}): Promise<Timed> {
+  const cpu0 = childCpuMs();
+  const t0 = performance.now();
+  const outs = await Promise.all(argvs.map((argv) => new Promise<{ argv: readonly string[]; code: number | null; stdout: string; stderr: string }>((done, fail) => {
+    const child = spawn(cmd, argv, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
+    child.on('error', fail);
+    child.on('close', (code) => done({ argv, code, stdout, stderr }));
+  })));
+  const wallMs = performance.now() - t0;
+  const bad = outs.find((o) => o.code !== 0);
+  if (bad !== undefined) throw new Error(`${cmd} ${bad.argv.join(' ')} exited ${bad.code}: ${bad.stderr}`);
+  return { wallMs, cpuMs: childCpuMs() - cpu0, stdout: outs.map((o) => o.stdout).join('') };
 }

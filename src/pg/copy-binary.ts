@@ -48,6 +48,13 @@ export class BinaryCopyWriter {
     this.#at += 12;
   }
 
+  bool(v: boolean): void {
+    this.#room(5);
+    this.#buf.writeInt32BE(1, this.#at);
+    this.#buf[this.#at + 4] = v ? 1 : 0;
+    this.#at += 5;
+  }
+
   /** An int8 field (any safe integer). */
   int8(v: number): void {
     this.#room(12);

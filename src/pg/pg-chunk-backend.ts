@@ -3,7 +3,9 @@
  * transaction: the chunk's row is locked and checked not done, the stored
  * rows of its items are locked in item_id order (so overlapping chunks
  * cannot deadlock on them), its winning rows are COPYed into a staging table
- * and merged with one `INSERT ... ON CONFLICT DO UPDATE ... WHERE`, its
+ * and merged (`INSERT ... ON CONFLICT DO UPDATE ... WHERE` for the stored
+ * items, `ON CONFLICT DO NOTHING` for new ones, then a merge of just the new
+ * items another transaction inserted meanwhile, once they are locked), its
  * rejects and its done-mark are written. Workers and processes commit in any
  * order: a row keeps the position (run_seq, byte offset) of the line that
  * wrote it, and an older position never overwrites a newer one.
@@ -56,17 +58,24 @@ const CONTENT = ['item_type', 'title', 'summary', 'claims_json', 'evidence_json'
   'explainability_json', 'trend_score', 'decision', 'decision_reason', 'content_hash'] as const;
 const SAME = 't.content_hash = excluded.content_hash';
 
-const MERGE = `INSERT INTO intel_items AS t (${STAGE_COLUMNS.join(', ')})
-  SELECT ${STAGE_COLUMNS.join(', ')} FROM bo_stage ORDER BY item_id
-  ON CONFLICT (item_id) DO UPDATE SET ${CONTENT.map((c) => `${c} = excluded.${c}`).join(', ')},
+const UPDATE_SET = `ON CONFLICT (item_id) DO UPDATE SET ${CONTENT.map((c) => `${c} = excluded.${c}`).join(', ')},
     run_id = CASE WHEN ${SAME} THEN t.run_id ELSE excluded.run_id END,
     updated_at = CASE WHEN ${SAME} THEN t.updated_at ELSE excluded.updated_at END,
     line_hash = CASE WHEN ${SAME} THEN coalesce(t.line_hash, excluded.line_hash) ELSE excluded.line_hash END,
     pos_run = excluded.pos_run, pos_byte = excluded.pos_byte
-  WHERE (excluded.pos_run, excluded.pos_byte) > (t.pos_run, t.pos_byte)
-  RETURNING (xmax = 0) AS inserted`;
+  WHERE (excluded.pos_run, excluded.pos_byte) > (t.pos_run, t.pos_byte)`;
+const COLUMNS = STAGE_COLUMNS.join(', ');
+/** Staged rows of items that had a row when the chunk locked them. */
+const MERGE_STORED = `INSERT INTO intel_items AS t (${COLUMNS}) SELECT ${COLUMNS} FROM bo_stage WHERE NOT is_new ORDER BY item_id ${UPDATE_SET}`;
+/** Staged rows of new items; a row another transaction inserted meanwhile is left alone and not returned. */
+const INSERT_NEW = `INSERT INTO intel_items (${COLUMNS}) SELECT ${COLUMNS} FROM bo_stage WHERE is_new ORDER BY item_id
+  ON CONFLICT (item_id) DO NOTHING RETURNING item_id`;
+/** Staged rows of the items ($1) another transaction inserted during INSERT_NEW, now locked. */
+const MERGE_RACED = `INSERT INTO intel_items AS t (${COLUMNS}) SELECT ${COLUMNS} FROM bo_stage WHERE item_id = ANY($1::text[]) ORDER BY item_id ${UPDATE_SET}`;
+const LOCK_STORED = `SELECT item_id, content_hash, line_hash, pos_run::float8 AS pos_run, pos_byte::float8 AS pos_byte
+  FROM intel_items WHERE item_id = ANY($1::text[]) ORDER BY item_id FOR UPDATE`;
 
-/** Another transaction inserted one of this chunk's new items between the lock and the merge: run the chunk again. */
+/** The rows written disagreed with the rows locked (a row deleted meanwhile?): run the chunk again. */
 class Raced extends Error {}
 
 interface StoredRow { item_id: string; content_hash: string; line_hash: string | null; pos_run: number; pos_byte: number }
@@ -85,7 +94,7 @@ export class PgChunkBackend {
     const where = label;
     try {
       // Per connection, emptied at each commit.
-      await client.query('CREATE TEMP TABLE bo_stage (LIKE intel_items INCLUDING DEFAULTS) ON COMMIT DELETE ROWS');
+      await client.query('CREATE TEMP TABLE bo_stage (LIKE intel_items INCLUDING DEFAULTS, is_new boolean NOT NULL) ON COMMIT DELETE ROWS');
       // The merge sorts a chunk's rows by item_id: ~5 MB for a 4 MiB chunk, past the default 4 MB, where it spilled to disk.
       await client.query("SET work_mem = '64MB'");
     } catch (err) {
@@ -94,6 +103,9 @@ export class PgChunkBackend {
     }
     return new PgChunkBackend(client, where);
   }
+
+  /** Extra merge rounds of the current chunk: another transaction inserted some of its new items meanwhile. */
+  #extraRounds = 0;
 
   async close(): Promise<void> {
     await this.#client.end().catch(() => undefined);
@@ -111,9 +123,11 @@ export class PgChunkBackend {
 
   /** Commits the chunk (see the file comment), running it again after a deadlock or a race. */
   async commitChunk(c: PgChunkCommit): Promise<PgCommitResult> {
+    this.#extraRounds = 0;
     for (let conflicts = 0; ; conflicts++) {
       try {
-        return { ...(await this.#tryCommit(c)), conflicts };
+        const out = await this.#tryCommit(c);
+        return { ...out, conflicts: conflicts + this.#extraRounds };
       } catch (err) {
         await this.#client.query('ROLLBACK').catch(() => undefined);
         if ((isRetryableConflict(err) || err instanceof Raced) && conflicts < MAX_CONFLICT_RETRIES) {
@@ -136,19 +150,43 @@ export class PgChunkBackend {
       return { already: true };
     }
     const ids = [...new Set(c.entries.map((e) => e.itemId))];
-    const { rows } = ids.length === 0 ? { rows: [] as StoredRow[] } : await q.query<StoredRow>(
-      `SELECT item_id, content_hash, line_hash, pos_run::float8 AS pos_run, pos_byte::float8 AS pos_byte
-       FROM intel_items WHERE item_id = ANY($1::text[]) ORDER BY item_id FOR UPDATE`, [ids]);
-    const plan = classify(c, new Map(rows.map((r) => [r.item_id, r])));
+    const { rows } = ids.length === 0 ? { rows: [] as StoredRow[] } : await q.query<StoredRow>(LOCK_STORED, [ids]);
+    const stored = new Map(rows.map((r) => [r.item_id, r]));
+    const hashes = new Map<IntelRow, string>();
+    let plan = classify(c, stored, hashes);
     if (plan.stale.length > 0) {
       await q.query('ROLLBACK');
       return { stale: plan.stale };
     }
     if (plan.winners.length > 0) {
-      await pipeline(Readable.from(copyRows(c, plan.winners)), q.query(copyFrom(`COPY bo_stage (${STAGE_COLUMNS.join(', ')}) FROM STDIN (FORMAT binary)`)));
-      const merged = await q.query<{ inserted: boolean }>(MERGE);
-      const inserted = merged.rows.filter((r) => r.inserted).length;
-      if (merged.rows.length !== plan.winners.length || inserted !== plan.inserts) throw new Raced();
+      await pipeline(Readable.from(copyRows(c, plan.winners)), q.query(copyFrom(`COPY bo_stage (${STAGE_COLUMNS.join(', ')}, is_new) FROM STDIN (FORMAT binary)`)));
+      // Stored items first: their rows are locked, so this waits for no one.
+      const updates = plan.winners.length - plan.inserts;
+      if (updates > 0 && (await q.query(MERGE_STORED)).rowCount !== updates) throw new Raced('the merge of stored items wrote fewer rows than were locked');
+      const raced: string[] = [];
+      if (plan.inserts > 0) {
+        const { rows: inserted } = await q.query<{ item_id: string }>(INSERT_NEW);
+        if (inserted.length !== plan.inserts) {
+          const done = new Set(inserted.map((r) => r.item_id));
+          for (const w of plan.winners) if (w.isNew && !done.has(w.row.itemId)) raced.push(w.row.itemId);
+        }
+      }
+      if (raced.length > 0) {
+        // Another transaction inserted these items after the lock above (the insert waited for it to commit):
+        // lock them now, count their lines against those rows, and merge only them. The rest stands.
+        this.#extraRounds++;
+        const { rows: found } = await q.query<StoredRow>(LOCK_STORED, [raced]);
+        if (found.length !== raced.length) throw new Raced('rows another transaction inserted during the merge were gone when locked');
+        for (const r of found) stored.set(r.item_id, r);
+        plan = classify(c, stored, hashes);
+        if (plan.stale.length > 0) {
+          await q.query('ROLLBACK');
+          return { stale: plan.stale };
+        }
+        const racedSet = new Set(raced);
+        const expected = plan.winners.filter((w) => racedSet.has(w.row.itemId)).length;
+        if ((await q.query(MERGE_RACED, [raced])).rowCount !== expected) throw new Raced('the merge of raced items disagreed with their locked rows');
+      }
     }
     if (plan.moved.length > 0) {
       await q.query(
@@ -181,7 +219,7 @@ export class PgChunkBackend {
 interface Plan {
   counts: UpsertCounts;
   /** The last row of each item whose position is newer than the stored row's (or that has none). */
-  winners: { row: IntelRow; hash: string }[];
+  winners: { row: IntelRow; hash: string; isNew: boolean }[];
   /** Of the winners, how many are new items. */
   inserts: number;
   /** Kept lines newer than their stored row: only its position moves. */
@@ -196,7 +234,7 @@ interface Plan {
  * updated. When another chunk's newer line already wrote the row, this
  * chunk's lines count against that row and write nothing.
  */
-function classify(c: PgChunkCommit, stored: ReadonlyMap<string, StoredRow>): Plan {
+function classify(c: PgChunkCommit, stored: ReadonlyMap<string, StoredRow>, hashes: Map<IntelRow, string>): Plan {
   const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
   const last = new Map<string, { entry: IntelRow | KeptLine; hash: string }>();
   const prev = new Map<string, string>(); // item -> content hash of the row the next line meets
@@ -211,7 +249,8 @@ function classify(c: PgChunkCommit, stored: ReadonlyMap<string, StoredRow>): Pla
       }
       hash = s.content_hash;
     } else {
-      hash = contentHash(e);
+      hash = hashes.get(e) ?? contentHash(e);
+      hashes.set(e, hash);
     }
     const before = prev.get(e.itemId) ?? s?.content_hash;
     if (before === undefined) counts.inserted++;
@@ -229,7 +268,7 @@ function classify(c: PgChunkCommit, stored: ReadonlyMap<string, StoredRow>): Pla
     if (s !== undefined && (s.pos_run > c.runSeq || (s.pos_run === c.runSeq && s.pos_byte >= pos))) continue;
     if (isKept(entry)) moved.push(entry);
     else {
-      winners.push({ row: entry, hash });
+      winners.push({ row: entry, hash, isNew: s === undefined });
       if (s === undefined) inserts++;
     }
   }
@@ -240,8 +279,8 @@ function classify(c: PgChunkCommit, stored: ReadonlyMap<string, StoredRow>): Pla
 function* copyRows(c: PgChunkCommit, winners: Plan['winners']): Generator<Buffer> {
   const now = Date.now();
   const w = new BinaryCopyWriter();
-  for (const { row: r, hash } of winners) {
-    w.row(STAGE_COLUMNS.length);
+  for (const { row: r, hash, isNew } of winners) {
+    w.row(STAGE_COLUMNS.length + 1);
     w.text(r.itemId);
     w.text(c.runId);
     w.text(r.itemType);
@@ -261,6 +300,7 @@ function* copyRows(c: PgChunkCommit, winners: Plan['winners']): Generator<Buffer
     w.text(hash);
     w.int8(c.runSeq);
     w.int8(c.posOf(r));
+    w.bool(isNew);
     yield* w.take();
   }
   yield* w.end();

@@ -236,7 +236,9 @@ class PgScheduler {
 
   /** The run's combined counts (every process's chunks), with this process's share of the work. */
   async #summary(run: RunRecord): Promise<RunSummary> {
-    const counts = run.status === 'running' ? await this.store.chunkTotals(this.#runId) : run;
+    // The committed chunks, not the counts on the run row: a run ended (failed) by another process may get
+    // chunks from workers that were committing when it ended.
+    const counts = await this.store.chunkTotals(this.#runId);
     const durationMs = Math.round(performance.now() - this.#started);
     const runMs = run.finishedAt === null ? durationMs : Date.parse(run.finishedAt) - Date.parse(run.startedAt);
     return {
