@@ -7,7 +7,7 @@
 import { lineHash, parseIntelLine, quickItemId } from '../src/domain';
 import type { AppConfig } from '../src/config';
 import type { IntelRow, Reject } from '../src/domain/types';
-import { isKept, type KeptLine } from '../src/store/chunk-backend';
+import type { KeptLine } from '../src/store/chunk-backend';
 import { lineText, splitChunk } from './lines';
 
 /** A line to parse or keep: its raw bytes (a view into the chunk), its line hash and its guessed `item_id`. */
@@ -43,7 +43,11 @@ export function guessedIds(lines: readonly HashedLine[]): string[] {
 }
 
 /** Parses one line into a row (with its line hash), or a reject. */
-export type LineParser = (lineNo: number, bytes: Uint8Array, hash: string, rejects: Reject[]) => IntelRow | undefined;
+export type LineParser<R = IntelRow> = (lineNo: number, bytes: Uint8Array, hash: string, rejects: Reject[]) => R | undefined;
+
+function kept(e: ParsedEntry | KeptLine): e is KeptLine {
+  return (e as Partial<KeptLine>).kept === true;
+}
 
 export function lineParser(config: AppConfig, maxLineBytes: number, check?: (row: IntelRow, lineNo: number) => Reject | undefined): LineParser {
   return (lineNo, bytes, hash, rejects) => {
@@ -62,9 +66,12 @@ export function lineParser(config: AppConfig, maxLineBytes: number, check?: (row
   };
 }
 
-export interface Entries {
+/** What a parsed line becomes: an `IntelRow` on SQLite, its staged record on PostgreSQL. */
+export interface ParsedEntry { readonly itemId: string }
+
+export interface Entries<R extends ParsedEntry = IntelRow> {
   /** Rows and kept lines, in line order. */
-  entries: (IntelRow | KeptLine)[];
+  entries: (R | KeptLine)[];
   /** The bytes of each kept line, by line number, for parsing it if it goes stale. */
   keptBytes: Map<number, Uint8Array>;
 }
@@ -75,8 +82,9 @@ export interface Entries {
  * the same item: that line may change the row first. The rest is parsed, in
  * line order.
  */
-export function buildEntries(lines: readonly HashedLine[], stored: ReadonlyMap<string, string>, parse: LineParser, rejects: Reject[]): Entries {
-  const entries: (IntelRow | KeptLine)[] = [];
+export function buildEntries<R extends ParsedEntry = IntelRow>(lines: readonly HashedLine[], stored: ReadonlyMap<string, string>,
+  parse: LineParser<R>, rejects: Reject[]): Entries<R> {
+  const entries: (R | KeptLine)[] = [];
   const keptBytes = new Map<number, Uint8Array>();
   const seen = new Set<string>();
   for (const line of lines) {
@@ -97,11 +105,11 @@ export function buildEntries(lines: readonly HashedLine[], stored: ReadonlyMap<s
 }
 
 /** Earlier lines changed these rows since the lookup: parses the stale kept lines in place. */
-export function parseStale({ entries, keptBytes }: Entries, stale: readonly KeptLine[], parse: LineParser, rejects: Reject[]): void {
+export function parseStale<R extends ParsedEntry = IntelRow>({ entries, keptBytes }: Entries<R>, stale: readonly KeptLine[], parse: LineParser<R>, rejects: Reject[]): void {
   const lineNos = new Set(stale.map((l) => l.lineNo));
   for (let i = entries.length - 1; i >= 0; i--) {
-    const e = entries[i] as IntelRow | KeptLine;
-    if (!isKept(e) || !lineNos.has(e.lineNo)) continue;
+    const e = entries[i] as R | KeptLine;
+    if (!kept(e) || !lineNos.has(e.lineNo)) continue;
     const row = parse(e.lineNo, keptBytes.get(e.lineNo) as Uint8Array, e.lineHash, rejects);
     if (row === undefined) entries.splice(i, 1);
     else entries[i] = row;

@@ -8,9 +8,10 @@ import { lineHashSeed } from '../src/domain';
 import { EXCERPT_MAX_CHARS } from '../src/domain/parse';
 import { truncate } from '../src/domain/invalid';
 import type { IntelRow, Reject } from '../src/domain/types';
-import { PgChunkBackend } from '../src/pg/pg-chunk-backend';
+import { PgChunkBackend, stageRow, type StagedRow } from '../src/pg/pg-chunk-backend';
+import { CopyRecords } from '../src/pg/copy-binary';
 import type { PgChunkStats, PgChunkTask, PgWorkerInit } from '../src/protocol/pg-messages';
-import type { KeptLine } from '../src/store/chunk-backend';
+import { isKept, type KeptLine } from '../src/store/chunk-backend';
 import { buildEntries, guessedIds, lineParser, parseStale, splitAndHash, type LineParser } from './chunk-lines';
 
 export class PgChunkIngester {
@@ -40,22 +41,26 @@ export class PgChunkIngester {
     const base = task.bytes.byteOffset;
     const offsets = new Map<number, number>();
     for (const l of lines) offsets.set(l.lineNo, task.byteStart + (l.bytes.byteOffset - base));
-    const pos = new Map<IntelRow | KeptLine, number>();
-    const parse0 = lineParser(this.#init.config, this.#init.maxLineBytes, storable);
-    const parse: LineParser = (lineNo, bytes, hash, out) => {
-      const row = parse0(lineNo, bytes, hash, out);
-      if (row !== undefined) pos.set(row, offsets.get(lineNo) as number);
-      return row;
+    // Each parsed row is encoded at once as its COPY record (outside the JS heap); the chunk keeps only its id,
+    // content hash and record number until the commit.
+    const records = new CopyRecords(task.bytes.byteLength + (task.bytes.byteLength >> 2));
+    const now = Date.now();
+    const run = { runId: task.runId, runSeq: task.runSeq };
+    const parseRow = lineParser(this.#init.config, this.#init.maxLineBytes, storable);
+    const parse: LineParser<StagedRow> = (lineNo, bytes, hash, out) => {
+      const row = parseRow(lineNo, bytes, hash, out);
+      if (row === undefined) return undefined;
+      return stageRow(records, row, run, offsets.get(lineNo) as number, now);
     };
     const stored = this.#init.parseAll ? new Map<string, string>() : await this.#backend.storedLineHashes(guessedIds(lines));
     const built = buildEntries(lines, stored, parse, rejects);
     const t1 = performance.now();
-    const posOf = (e: IntelRow | KeptLine) => pos.get(e) ?? offsets.get((e as KeptLine).lineNo) as number;
+    const posOf = (e: StagedRow | KeptLine) => (isKept(e) ? offsets.get(e.lineNo) as number : e.pos);
     let conflicts = 0;
     for (;;) {
       const result = await this.#backend.commitChunk({
         runId: task.runId, runSeq: task.runSeq, chunkIndex: task.chunkIndex, byteStart: task.byteStart, byteEnd: task.byteEnd,
-        lineCount: task.lineCount, checksum: task.checksum, entries: built.entries, posOf, rejects, blankLines,
+        lineCount: task.lineCount, checksum: task.checksum, entries: built.entries, posOf, records, rejects, blankLines,
       });
       conflicts += result.conflicts;
       const stats: PgChunkStats = {

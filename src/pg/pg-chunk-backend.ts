@@ -18,7 +18,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { contentHash } from '../domain/hash';
 import type { IntelRow, Reject } from '../domain/types';
 import { StoreError } from '../errors';
-import { BinaryCopyWriter } from './copy-binary';
+import { CopyRecords } from './copy-binary';
 import { isKept, type KeptLine } from '../store/chunk-backend';
 import type { UpsertCounts } from '../store/types';
 import { connect, fromPgError, isRetryableConflict } from './connect';
@@ -32,10 +32,12 @@ export interface PgChunkCommit {
   byteEnd: number;
   lineCount: number;
   checksum: string;
-  /** Rows and kept lines, in line order. */
-  entries: readonly (IntelRow | KeptLine)[];
+  /** Staged rows and kept lines, in line order. */
+  entries: readonly (StagedRow | KeptLine)[];
   /** Each entry's byte offset in the input. */
-  posOf: (e: IntelRow | KeptLine) => number;
+  posOf: (e: StagedRow | KeptLine) => number;
+  /** The staged rows' COPY records. */
+  records: CopyRecords;
   /** Line numbers are lines within the chunk. */
   rejects: readonly Reject[];
   blankLines: number;
@@ -152,14 +154,15 @@ export class PgChunkBackend {
     const ids = [...new Set(c.entries.map((e) => e.itemId))];
     const { rows } = ids.length === 0 ? { rows: [] as StoredRow[] } : await q.query<StoredRow>(LOCK_STORED, [ids]);
     const stored = new Map(rows.map((r) => [r.item_id, r]));
-    const hashes = new Map<IntelRow, string>();
-    let plan = classify(c, stored, hashes);
+    let plan = classify(c, stored);
     if (plan.stale.length > 0) {
       await q.query('ROLLBACK');
       return { stale: plan.stale };
     }
     if (plan.winners.length > 0) {
-      await pipeline(Readable.from(copyRows(c, plan.winners)), q.query(copyFrom(`COPY bo_stage (${STAGE_COLUMNS.join(', ')}, is_new) FROM STDIN (FORMAT binary)`)));
+      for (const w of plan.winners) c.records.setLastBool(w.row.record, w.isNew);
+      await pipeline(Readable.from(c.records.stream(plan.winners.map((w) => w.row.record))),
+        q.query(copyFrom(`COPY bo_stage (${STAGE_COLUMNS.join(', ')}, is_new) FROM STDIN (FORMAT binary)`)));
       // Stored items first: their rows are locked, so this waits for no one.
       const updates = plan.winners.length - plan.inserts;
       if (updates > 0 && (await q.query(MERGE_STORED)).rowCount !== updates) throw new Raced('the merge of stored items wrote fewer rows than were locked');
@@ -178,7 +181,7 @@ export class PgChunkBackend {
         const { rows: found } = await q.query<StoredRow>(LOCK_STORED, [raced]);
         if (found.length !== raced.length) throw new Raced('rows another transaction inserted during the merge were gone when locked');
         for (const r of found) stored.set(r.item_id, r);
-        plan = classify(c, stored, hashes);
+        plan = classify(c, stored);
         if (plan.stale.length > 0) {
           await q.query('ROLLBACK');
           return { stale: plan.stale };
@@ -219,7 +222,7 @@ export class PgChunkBackend {
 interface Plan {
   counts: UpsertCounts;
   /** The last row of each item whose position is newer than the stored row's (or that has none). */
-  winners: { row: IntelRow; hash: string; isNew: boolean }[];
+  winners: { row: StagedRow; isNew: boolean }[];
   /** Of the winners, how many are new items. */
   inserts: number;
   /** Kept lines newer than their stored row: only its position moves. */
@@ -234,9 +237,9 @@ interface Plan {
  * updated. When another chunk's newer line already wrote the row, this
  * chunk's lines count against that row and write nothing.
  */
-function classify(c: PgChunkCommit, stored: ReadonlyMap<string, StoredRow>, hashes: Map<IntelRow, string>): Plan {
+function classify(c: PgChunkCommit, stored: ReadonlyMap<string, StoredRow>): Plan {
   const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
-  const last = new Map<string, { entry: IntelRow | KeptLine; hash: string }>();
+  const last = new Map<string, StagedRow | KeptLine>();
   const prev = new Map<string, string>(); // item -> content hash of the row the next line meets
   const stale: KeptLine[] = [];
   for (const e of c.entries) {
@@ -249,59 +252,63 @@ function classify(c: PgChunkCommit, stored: ReadonlyMap<string, StoredRow>, hash
       }
       hash = s.content_hash;
     } else {
-      hash = hashes.get(e) ?? contentHash(e);
-      hashes.set(e, hash);
+      hash = e.contentHash;
     }
     const before = prev.get(e.itemId) ?? s?.content_hash;
     if (before === undefined) counts.inserted++;
     else if (before === hash) counts.unchanged++;
     else counts.updated++;
     prev.set(e.itemId, hash);
-    last.set(e.itemId, { entry: e, hash });
+    last.set(e.itemId, e);
   }
   const winners: Plan['winners'] = [];
   const moved: KeptLine[] = [];
   let inserts = 0;
-  for (const [id, { entry, hash }] of last) {
+  for (const [id, entry] of last) {
     const s = stored.get(id);
     const pos = c.posOf(entry);
     if (s !== undefined && (s.pos_run > c.runSeq || (s.pos_run === c.runSeq && s.pos_byte >= pos))) continue;
     if (isKept(entry)) moved.push(entry);
     else {
-      winners.push({ row: entry, hash, isNew: s === undefined });
+      winners.push({ row: entry, isNew: s === undefined });
       if (s === undefined) inserts++;
     }
   }
   return { counts, winners, inserts, moved, stale };
 }
 
-/** The winners in binary COPY format (see copy-binary.ts), a buffer at a time. */
-function* copyRows(c: PgChunkCommit, winners: Plan['winners']): Generator<Buffer> {
-  const now = Date.now();
-  const w = new BinaryCopyWriter();
-  for (const { row: r, hash, isNew } of winners) {
-    w.row(STAGE_COLUMNS.length + 1);
-    w.text(r.itemId);
-    w.text(c.runId);
-    w.text(r.itemType);
-    w.text(r.title);
-    w.text(r.summary);
-    w.text(r.claimsJson);
-    w.text(r.evidenceJson);
-    w.text(r.scoresJson);
-    w.text(r.riskFlagsJson);
-    w.text(r.explainabilityJson);
-    w.float8(r.trendScore);
-    w.text(r.decision);
-    w.text(r.decisionReason);
-    w.timestamptz(r.createdAt === null ? now : Date.parse(r.createdAt));
-    w.timestamptz(now);
-    w.text(r.lineHash);
-    w.text(hash);
-    w.int8(c.runSeq);
-    w.int8(c.posOf(r));
-    w.bool(isNew);
-    yield* w.take();
-  }
-  yield* w.end();
+/** A parsed row, encoded as its COPY record: what a chunk keeps of it until the commit. */
+export interface StagedRow {
+  readonly itemId: string;
+  readonly contentHash: string;
+  readonly record: number;
+  /** The line's byte offset in the input. */
+  readonly pos: number;
+}
+
+/** Encodes `r` (from `runId`, its line at byte `pos`) as a COPY record of the staging table. */
+export function stageRow(records: CopyRecords, r: IntelRow, run: { runId: string; runSeq: number }, pos: number, now: number): StagedRow {
+  const hash = contentHash(r);
+  const record = records.begin(STAGE_COLUMNS.length + 1);
+  records.text(r.itemId);
+  records.text(run.runId);
+  records.text(r.itemType);
+  records.text(r.title);
+  records.text(r.summary);
+  records.text(r.claimsJson);
+  records.text(r.evidenceJson);
+  records.text(r.scoresJson);
+  records.text(r.riskFlagsJson);
+  records.text(r.explainabilityJson);
+  records.float8(r.trendScore);
+  records.text(r.decision);
+  records.text(r.decisionReason);
+  records.timestamptz(r.createdAt === null ? now : Date.parse(r.createdAt));
+  records.timestamptz(now);
+  records.text(r.lineHash);
+  records.text(hash);
+  records.int8(run.runSeq);
+  records.int8(pos);
+  records.bool(false); // is_new, set at the commit
+  return { itemId: r.itemId, contentHash: hash, record, pos };
 }

@@ -54,6 +54,6 @@ export interface ChunkBackend {
   close(): void;
 }
 
-export function isKept(entry: IntelRow | KeptLine): entry is KeptLine {
+export function isKept<R extends object>(entry: R | KeptLine): entry is KeptLine {
   return (entry as Partial<KeptLine>).kept === true;
 }
