@@ -54,6 +54,7 @@ export class PgChunkIngester {
     };
     const stored = this.#init.parseAll ? new Map<string, string>() : await this.#backend.storedLineHashes(guessedIds(lines));
     const built = buildEntries(lines, stored, parse, rejects);
+    await this.#backend.publishItemIds(task.runId, task.chunkIndex, [...new Set(built.entries.map((e) => e.itemId))]);
     const t1 = performance.now();
     const posOf = (e: StagedRow | KeptLine) => (isKept(e) ? offsets.get(e.lineNo) as number : e.pos);
     let conflicts = 0;

@@ -76,6 +76,15 @@ const INSERT_NEW = `INSERT INTO intel_items (${COLUMNS}) SELECT ${COLUMNS} FROM 
 const MERGE_RACED = `INSERT INTO intel_items AS t (${COLUMNS}) SELECT ${COLUMNS} FROM bo_stage WHERE item_id = ANY($1::text[]) ORDER BY item_id ${UPDATE_SET}`;
 const LOCK_STORED = `SELECT item_id, content_hash, line_hash, pos_run::float8 AS pos_run, pos_byte::float8 AS pos_byte
   FROM intel_items WHERE item_id = ANY($1::text[]) ORDER BY item_id FOR UPDATE`;
+/** Of the items $1, those whose row no longer holds the line whose hash is at the same place in $2 (or has no row). */
+const CHANGED_SINCE = `SELECT u.id FROM unnest($1::text[], $2::text[]) AS u (id, line_hash)
+  LEFT JOIN intel_items t ON t.item_id = u.id WHERE t.line_hash IS DISTINCT FROM u.line_hash`;
+/** Whether a run that started before $3 (run_seq) is running, and how many earlier chunks of this run are not done and have not published their item ids. */
+const KEPT_GUARD = `SELECT EXISTS (SELECT 1 FROM runs WHERE status = 'running' AND run_seq < $3) AS older,
+    (SELECT count(*)::int FROM run_chunks WHERE run_id = $1 AND chunk_index < $2 AND state <> 'done' AND item_ids IS NULL) AS unpublished`;
+/** Of the items $3, those in the published ids of the earlier chunks of this run that are not done. */
+const KEPT_SHARED = `SELECT DISTINCT id FROM run_chunks c, unnest(c.item_ids) AS id
+  WHERE c.run_id = $1 AND c.chunk_index < $2 AND c.state <> 'done' AND id = ANY($3::text[])`;
 
 /** The rows written disagreed with the rows locked (a row deleted meanwhile?): run the chunk again. */
 class Raced extends Error {}
@@ -151,10 +160,26 @@ export class PgChunkBackend {
       await q.query('ROLLBACK');
       return { already: true };
     }
-    const ids = [...new Set(c.entries.map((e) => e.itemId))];
-    const { rows } = ids.length === 0 ? { rows: [] as StoredRow[] } : await q.query<StoredRow>(LOCK_STORED, [ids]);
+    const parsed = new Set<string>();
+    const keptIds: string[] = [];
+    for (const e of c.entries) {
+      if (!isKept(e)) parsed.add(e.itemId);
+    }
+    for (const e of c.entries) {
+      if (isKept(e) && !parsed.has(e.itemId)) keptIds.push(e.itemId);
+    }
+    const move = await this.#keptToMove(c, keptIds);
+    const locked = [...parsed, ...move];
+    const { rows } = locked.length === 0 ? { rows: [] as StoredRow[] } : await q.query<StoredRow>(LOCK_STORED, [locked]);
     const stored = new Map(rows.map((r) => [r.item_id, r]));
-    let plan = classify(c, stored);
+    // The other kept lines: not locked, not written (see #keptToMove); only checked that their rows still hold their lines.
+    const freeKept = c.entries.filter((e): e is KeptLine => isKept(e) && !parsed.has(e.itemId) && !move.has(e.itemId));
+    const free = new Map<string, boolean>(freeKept.map((k) => [k.itemId, false]));
+    if (freeKept.length > 0) {
+      const { rows: changed } = await q.query<{ id: string }>(CHANGED_SINCE, [freeKept.map((k) => k.itemId), freeKept.map((k) => k.lineHash)]);
+      for (const r of changed) free.set(r.id, true);
+    }
+    let plan = classify(c, stored, free);
     if (plan.stale.length > 0) {
       await q.query('ROLLBACK');
       return { stale: plan.stale };
@@ -181,7 +206,7 @@ export class PgChunkBackend {
         const { rows: found } = await q.query<StoredRow>(LOCK_STORED, [raced]);
         if (found.length !== raced.length) throw new Raced('rows another transaction inserted during the merge were gone when locked');
         for (const r of found) stored.set(r.item_id, r);
-        plan = classify(c, stored);
+        plan = classify(c, stored, free);
         if (plan.stale.length > 0) {
           await q.query('ROLLBACK');
           return { stale: plan.stale };
@@ -205,12 +230,38 @@ export class PgChunkBackend {
     }
     const counts = { ...plan.counts, blankLines: c.blankLines, rejected: c.rejects.length };
     await q.query(
-      `UPDATE run_chunks SET state = 'done', lease_owner = NULL, lease_until = NULL, byte_start = $3, byte_end = $4, line_count = $5,
+      `UPDATE run_chunks SET state = 'done', lease_owner = NULL, lease_until = NULL, item_ids = NULL, byte_start = $3, byte_end = $4, line_count = $5,
          checksum = $6, blank_lines = $7, inserted = $8, updated = $9, unchanged = $10, rejected = $11, committed_at = now()
        WHERE run_id = $1 AND chunk_index = $2`,
       [c.runId, c.chunkIndex, c.byteStart, c.byteEnd, c.lineCount, c.checksum, counts.blankLines, counts.inserted, counts.updated, counts.unchanged, counts.rejected]);
     await q.query('COMMIT');
     return { committed: counts };
+  }
+
+  /**
+   * Of the chunk's kept lines (identical to their stored row's line), those
+   * whose rows must be locked and their position moved to the line's. A kept
+   * line writes nothing, and its row keeps an older position, unless a line
+   * at an earlier position could still write the row after this commit: a
+   * line of an earlier chunk of this run that is not done yet, or of an
+   * older run that is still running. Every later line wins anyway. Earlier
+   * chunks publish their item ids before they commit (\`publishItemIds\`);
+   * while one has not, or while an older run runs, every kept row moves.
+   * Moving them all had cost a re-ingest of an unchanged feed a lock and a
+   * row update per line, making it slower than the first ingest.
+   */
+  async #keptToMove(c: PgChunkCommit, keptIds: readonly string[]): Promise<Set<string>> {
+    if (keptIds.length === 0) return new Set();
+    const q = this.#client;
+    const { rows: [guard] } = await q.query<{ older: boolean; unpublished: number }>(KEPT_GUARD, [c.runId, c.chunkIndex, c.runSeq]);
+    if (guard === undefined || guard.older || guard.unpublished > 0) return new Set(keptIds);
+    const { rows } = await q.query<{ id: string }>(KEPT_SHARED, [c.runId, c.chunkIndex, keptIds]);
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** Publishes the item ids of a chunk about to be committed (see \`#keptToMove\`), outside its transaction. */
+  async publishItemIds(runId: string, chunkIndex: number, itemIds: readonly string[]): Promise<void> {
+    await this.#client.query("UPDATE run_chunks SET item_ids = $3 WHERE run_id = $1 AND chunk_index = $2 AND state <> 'done'", [runId, chunkIndex, itemIds]);
   }
 
   /** For messages. */
@@ -237,12 +288,19 @@ interface Plan {
  * updated. When another chunk's newer line already wrote the row, this
  * chunk's lines count against that row and write nothing.
  */
-function classify(c: PgChunkCommit, stored: ReadonlyMap<string, StoredRow>): Plan {
+function classify(c: PgChunkCommit, stored: ReadonlyMap<string, StoredRow>, free: ReadonlyMap<string, boolean>): Plan {
   const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
   const last = new Map<string, StagedRow | KeptLine>();
   const prev = new Map<string, string>(); // item -> content hash of the row the next line meets
   const stale: KeptLine[] = [];
   for (const e of c.entries) {
+    const changed = free.get(e.itemId);
+    if (changed !== undefined && isKept(e)) {
+      // The item's only line in the chunk, identical to its row's line: unchanged, nothing to write.
+      if (changed) stale.push(e);
+      else counts.unchanged++;
+      continue;
+    }
     const s = stored.get(e.itemId);
     let hash: string;
     if (isKept(e)) {

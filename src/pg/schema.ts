@@ -105,6 +105,12 @@ export const PG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, chunk_index, line_in_chunk)
   );
   `,
+  // v2: a chunk being committed publishes its item ids, so that a later chunk
+  // whose unchanged lines meet its items knows to move their rows' positions
+  // (see PgChunkBackend); emptied when the chunk is done.
+  `
+  ALTER TABLE run_chunks ADD COLUMN item_ids text[];
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

@@ -1,0 +1,41 @@
+/**
+ * PostgreSQL schema migrations on the real local server: a database at an
+ * earlier version is brought forward in place, keeping its data; one newer
+ * than this code is refused.
+ */
+import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from '../src/pg/schema';
+import { PgStore } from '../src/pg/pg-store';
+import { scratchDb, type ScratchDb } from './helpers/pg';
+
+let db: ScratchDb;
+beforeEach(async () => {
+  db = await scratchDb();
+});
+afterEach(async () => {
+  await db?.drop();
+});
+
+const target = () => ({ url: db.url, label: db.name });
+
+test('a version 1 database is migrated forward, its rows kept', async () => {
+  expect(PG_SCHEMA_VERSION).toBeGreaterThanOrEqual(2);
+  await db.query('CREATE TABLE brand_orch_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+  await db.query(PG_MIGRATIONS[0] as string);
+  await db.query('INSERT INTO brand_orch_schema (version) VALUES (1)');
+  await db.query("INSERT INTO runs (run_id, run_type, started_at, status) VALUES ('old', 'batch', now(), 'completed')");
+
+  const store = await PgStore.open(target());
+  await store.close();
+
+  expect(await db.query('SELECT version FROM brand_orch_schema ORDER BY version')).toEqual(
+    Array.from({ length: PG_SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })));
+  expect(await db.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'run_chunks' AND column_name = 'item_ids'"))
+    .toEqual([{ column_name: 'item_ids' }]);
+  expect(await db.query('SELECT run_id FROM runs')).toEqual([{ run_id: 'old' }]);
+});
+
+test('a database newer than this code is refused with ERR_SCHEMA_TOO_NEW', async () => {
+  await (await PgStore.open(target())).close();
+  await db.query('INSERT INTO brand_orch_schema (version) VALUES ($1)', [PG_SCHEMA_VERSION + 1]);
+  await expect(PgStore.open(target())).rejects.toMatchObject({ code: 'ERR_SCHEMA_TOO_NEW' });
+});
