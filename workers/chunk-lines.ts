@@ -7,7 +7,7 @@
 import { lineHash, parseIntelLine, quickItemId } from '../src/domain';
 import type { AppConfig } from '../src/config';
 import type { IntelRow, Reject } from '../src/domain/types';
-import type { KeptLine } from '../src/store/chunk-backend';
+import { isKept, type KeptLine } from '../src/store/chunk-backend';
 import { lineText, splitChunk } from './lines';
 
 /** A line to parse or keep: its raw bytes (a view into the chunk), its line hash and its guessed `item_id`. */
@@ -44,10 +44,6 @@ export function guessedIds(lines: readonly HashedLine[]): string[] {
 
 /** Parses one line into a row (with its line hash), or a reject. */
 export type LineParser<R = IntelRow> = (lineNo: number, bytes: Uint8Array, hash: string, rejects: Reject[]) => R | undefined;
-
-function kept(e: ParsedEntry | KeptLine): e is KeptLine {
-  return (e as Partial<KeptLine>).kept === true;
-}
 
 export function lineParser(config: AppConfig, maxLineBytes: number, check?: (row: IntelRow, lineNo: number) => Reject | undefined): LineParser {
   return (lineNo, bytes, hash, rejects) => {
@@ -109,7 +105,7 @@ export function parseStale<R extends ParsedEntry = IntelRow>({ entries, keptByte
   const lineNos = new Set(stale.map((l) => l.lineNo));
   for (let i = entries.length - 1; i >= 0; i--) {
     const e = entries[i] as R | KeptLine;
-    if (!kept(e) || !lineNos.has(e.lineNo)) continue;
+    if (!isKept(e) || !lineNos.has(e.lineNo)) continue;
     const row = parse(e.lineNo, keptBytes.get(e.lineNo) as Uint8Array, e.lineHash, rejects);
     if (row === undefined) entries.splice(i, 1);
     else entries[i] = row;

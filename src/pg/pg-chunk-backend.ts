@@ -245,7 +245,7 @@ export class PgChunkBackend {
    * at an earlier position could still write the row after this commit: a
    * line of an earlier chunk of this run that is not done yet, or of an
    * older run that is still running. Every later line wins anyway. Earlier
-   * chunks publish their item ids before they commit (\`publishItemIds\`);
+   * chunks publish their item ids before they commit (`publishItemIds`);
    * while one has not, or while an older run runs, every kept row moves.
    * Moving them all had cost a re-ingest of an unchanged feed a lock and a
    * row update per line, making it slower than the first ingest.
@@ -259,7 +259,7 @@ export class PgChunkBackend {
     return new Set(rows.map((r) => r.id));
   }
 
-  /** Publishes the item ids of a chunk about to be committed (see \`#keptToMove\`), outside its transaction. */
+  /** Publishes the item ids of a chunk about to be committed (see `#keptToMove`), outside its transaction. */
   async publishItemIds(runId: string, chunkIndex: number, itemIds: readonly string[]): Promise<void> {
     await this.#client.query("UPDATE run_chunks SET item_ids = $3 WHERE run_id = $1 AND chunk_index = $2 AND state <> 'done'", [runId, chunkIndex, itemIds]);
   }

@@ -258,7 +258,7 @@ export class PgStore implements ReadStore {
     // SKIP LOCKED: a chunk whose row is locked is being committed by a worker right now; waiting for it would hold up the scheduler.
     await this.#q('Renewing the chunk leases',
       `UPDATE run_chunks c SET lease_until = now() + make_interval(secs => $3::float8 / 1000)
-       FROM (SELECT chunk_index FROM run_chunks WHERE run_id = $1 AND lease_owner = $2 AND state = 'claimed' FOR UPDATE SKIP LOCKED) l
+       FROM (SELECT chunk_index FROM run_chunks WHERE run_id = $1 AND lease_owner = $2 AND state = 'claimed' FOR NO KEY UPDATE SKIP LOCKED) l
        WHERE c.run_id = $1 AND c.chunk_index = l.chunk_index`,
       [runId, owner, leaseMs]);
     await this.#q('Recording a heartbeat', 'UPDATE runs SET heartbeat_at = now(), owner_pid = $2, owner_host = $3 WHERE run_id = $1', [runId, process.pid, hostname()]);
