@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { runPipeline } from '../src/pipeline';
 import { generateLines } from '../src/gen/generate';
-import { scratchDb, type ScratchDb } from './helpers/pg';
+import { scratchDb, until, type ScratchDb } from './helpers/pg';
 import { tempDir } from './helpers/tmp';
 
 jest.setTimeout(60_000);
@@ -36,14 +36,6 @@ function feed(name: string, lines: readonly string[]): string {
 function line(seed: number, itemId: string, title: string): string {
   const o = JSON.parse([...generateLines({ count: 1, badRatio: 0, duplicateRatio: 0, seed })][0] as string) as Record<string, unknown>;
   return JSON.stringify({ ...o, item_id: itemId, title });
-}
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 test('a re-ingest whose chunks commit in order leaves unchanged rows untouched, at their first position', async () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { runPipeline } from '../src/pipeline';
 import { generateLines } from '../src/gen/generate';
-import { scratchDb, type ScratchDb } from './helpers/pg';
+import { scratchDb, until, type ScratchDb } from './helpers/pg';
 import { tempDir } from './helpers/tmp';
 
 jest.setTimeout(60_000);
@@ -25,14 +25,6 @@ afterAll(async () => {
   await db?.drop();
   tmp.cleanup();
 });
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('an item inserted by another transaction during the merge is counted against its row, and the chunk commits once', async () => {
   const seedFeed = join(tmp.dir, 'seed.ndjson');

@@ -43,3 +43,12 @@ export async function scratchDb(prefix = 'bo_test'): Promise<ScratchDb> {
     drop: () => admin(async (c) => { await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`); }),
   };
 }
+
+/** Polls `check` every 50 ms until it holds; fails naming `what` after 20 s. */
+export async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

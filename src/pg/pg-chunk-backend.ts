@@ -18,20 +18,15 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { contentHash } from '../domain/hash';
 import type { IntelRow, Reject } from '../domain/types';
 import { StoreError } from '../errors';
-import { CopyRecords } from './copy-binary';
+import type { CopyRecords } from './copy-binary';
+import type { PgChunkTask } from '../protocol/pg-messages';
 import { isKept, type KeptLine } from '../store/chunk-backend';
 import type { UpsertCounts } from '../store/types';
 import { connect, fromPgError, isRetryableConflict } from './connect';
 import { pgText } from './pg-store';
 
-export interface PgChunkCommit {
-  runId: string;
-  runSeq: number;
-  chunkIndex: number;
-  byteStart: number;
-  byteEnd: number;
-  lineCount: number;
-  checksum: string;
+/** A chunk to commit: the task's identity, and what the worker made of its lines. */
+export interface PgChunkCommit extends Pick<PgChunkTask, 'runId' | 'runSeq' | 'chunkIndex' | 'byteStart' | 'byteEnd' | 'lineCount' | 'checksum'> {
   /** Staged rows and kept lines, in line order. */
   entries: readonly (StagedRow | KeptLine)[];
   /** Each entry's byte offset in the input. */

@@ -8,9 +8,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
-import { contentHash } from '../domain/hash';
-import type { Decision } from '../domain/types';
 import { InvalidOptionError, StoreError } from '../errors';
+import { toItem, type ItemRow } from '../store/items';
 import type { ReadStore } from '../store/read-store';
 import { LATEST, unknownRun } from '../store/runs';
 import { HEARTBEAT_MS, STALE_MS } from '../store/run-owner';
@@ -397,8 +396,8 @@ export class PgStore implements ReadStore {
   // Items ------------------------------------------------------------------
 
   async getIntelItem(itemId: string): Promise<IntelItem | undefined> {
-    const { rows } = await this.#q<ItemRow>('Reading an item', `SELECT ${ITEM_COLUMNS} FROM intel_items WHERE item_id = $1`, [itemId]);
-    return rows[0] === undefined ? undefined : toItem(rows[0]);
+    const { rows } = await this.#q<PgItemRow>('Reading an item', `SELECT ${ITEM_COLUMNS} FROM intel_items WHERE item_id = $1`, [itemId]);
+    return rows[0] === undefined ? undefined : toPgItem(rows[0]);
   }
 
   async countItems(runId?: string): Promise<number> {
@@ -410,12 +409,12 @@ export class PgStore implements ReadStore {
   async *iterateIntelItemsForRun(runId: string): AsyncGenerator<IntelItem> {
     let after: [Date, string] | undefined;
     for (;;) {
-      const { rows } = await this.#q<ItemRow & { created_at: Date }>('Reading items',
+      const { rows } = await this.#q<PgItemRow>('Reading items',
         `SELECT ${ITEM_COLUMNS} FROM intel_items WHERE run_id = $1 AND ($2::timestamptz IS NULL OR (created_at, item_id) > ($2, $3))
          ORDER BY created_at, item_id LIMIT 1000`, [runId, after?.[0] ?? null, after?.[1] ?? null]);
-      for (const r of rows) yield toItem(r);
+      for (const r of rows) yield toPgItem(r);
       if (rows.length < 1000) return;
-      const last = rows[rows.length - 1] as ItemRow;
+      const last = rows[rows.length - 1] as PgItemRow;
       after = [last.created_at, last.item_id];
     }
   }
@@ -473,28 +472,11 @@ const ITEM_COLUMNS = `item_id, run_id, item_type, title, summary, claims_json::t
   scores_json::text AS scores_json, risk_flags_json::text AS risk_flags_json, explainability_json::text AS explainability_json,
   trend_score, decision, decision_reason, created_at, updated_at`;
 
-interface ItemRow {
-  item_id: string; run_id: string; item_type: string; title: string; summary: string; claims_json: string; evidence_json: string;
-  scores_json: string; risk_flags_json: string; explainability_json: string; trend_score: number | null; decision: Decision | null;
-  decision_reason: string | null; created_at: Date; updated_at: Date;
-}
+/** The server returns timestamps as Dates. */
+type PgItemRow = Omit<ItemRow, 'created_at' | 'updated_at'> & { created_at: Date; updated_at: Date };
 
-function toItem(r: ItemRow): IntelItem {
-  return {
-    itemId: r.item_id, runId: r.run_id, itemType: r.item_type, title: r.title, summary: r.summary,
-    claims: JSON.parse(r.claims_json) as unknown[],
-    evidence: JSON.parse(r.evidence_json) as unknown[],
-    scores: JSON.parse(r.scores_json) as Record<string, number> | null,
-    riskFlags: JSON.parse(r.risk_flags_json) as string[],
-    explainability: JSON.parse(r.explainability_json) as string[],
-    trendScore: r.trend_score, decision: r.decision, decisionReason: r.decision_reason,
-    contentHash: contentHash({
-      itemType: r.item_type, title: r.title, summary: r.summary, claimsJson: r.claims_json, evidenceJson: r.evidence_json,
-      scoresJson: r.scores_json, riskFlagsJson: r.risk_flags_json, explainabilityJson: r.explainability_json,
-      decision: r.decision, decisionReason: r.decision_reason,
-    }),
-    createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
-  };
+function toPgItem(r: PgItemRow): IntelItem {
+  return toItem({ ...r, created_at: r.created_at.toISOString(), updated_at: r.updated_at.toISOString() });
 }
 
 interface RejectRow { chunk_index: number; line_in_chunk: number; line_no: number; code: string; reason: string; excerpt: string }

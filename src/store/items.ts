@@ -3,7 +3,8 @@ import { contentHash } from '../domain/hash';
 import type { Decision, IntelRow } from '../domain/types';
 import type { IntelItem } from './types';
 
-interface ItemRow {
+/** An `intel_items` row as both backends read it (timestamps as ISO-8601 text). */
+export interface ItemRow {
   item_id: string; run_id: string; item_type: string; title: string; summary: string;
   claims_json: string; evidence_json: string; scores_json: string; risk_flags_json: string;
   explainability_json: string; trend_score: number | null; decision: Decision | null;
@@ -128,7 +129,7 @@ export class ItemsRepo {
 }
 
 /** One JSON.parse per JSON column, nothing parsed twice. */
-function toItem(r: ItemRow): IntelItem {
+export function toItem(r: ItemRow): IntelItem {
   return {
     itemId: r.item_id, runId: r.run_id, itemType: r.item_type, title: r.title, summary: r.summary,
     claims: JSON.parse(r.claims_json) as unknown[],
