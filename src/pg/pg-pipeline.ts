@@ -21,7 +21,10 @@ import { rejectRatioFailure } from '../pipeline/reject-ratio';
 import type { ProgressEvent, RunSummary } from '../pipeline/types';
 import type { PgChunkReply, PgChunkStats, PgChunkTask, PgWorkerInit } from '../protocol/pg-messages';
 import type { RunRecord } from '../store/types';
-import { PgStore, newOwnerToken, type ChunkPlan, type PgTarget } from './pg-store';
+import { PgStore, newOwnerToken, type ChunkPlan, type ChunkTotals, type PgTarget } from './pg-store';
+
+/** How often progress reads the run's committed chunks (other processes' too). */
+const RUN_WIDE_REFRESH_MS = 2000;
 import { openInput, planFile, readPlannedChunk } from './plan';
 
 export function pgWorkerFile(): string {
@@ -66,6 +69,8 @@ class PgScheduler {
   #failure: Error | undefined;
   #cancelled = false;
   #lastProgress = 0;
+  /** The run's committed chunks and bytes (every process's), read every few seconds for progress. */
+  #runWide = { chunks: 0, bytes: 0, at: 0 };
 
   constructor(
     readonly opts: ResolvedPipelineOptions, readonly store: PgStore, readonly fh: FileHandle,
@@ -81,7 +86,7 @@ class PgScheduler {
   }
 
   async run(): Promise<RunSummary> {
-    if (this.run0.status === 'completed') return this.#summary(this.run0); // joined a run that is already done
+    if (this.run0.status === 'completed') return this.#summary(this.run0, await this.store.chunkTotals(this.#runId)); // joined a run that is already done
     const onAbort = () => { this.#cancelled = true; };
     this.opts.signal?.addEventListener('abort', onAbort, { once: true });
     if (this.opts.signal?.aborted) onAbort();
@@ -181,21 +186,33 @@ class PgScheduler {
     m.conflicts += s.conflicts;
     m.parseMs += s.parseMs;
     m.writeMs += s.writeMs;
+    if (this.opts.onProgress !== undefined && performance.now() - this.#runWide.at > RUN_WIDE_REFRESH_MS) {
+      this.#runWide.at = performance.now();
+      this.store.chunkTotals(this.#runId).then((t) => {
+        this.#runWide = { chunks: Math.max(this.#runWide.chunks, t.chunks), bytes: Math.max(this.#runWide.bytes, t.bytes), at: this.#runWide.at };
+      }, () => undefined);
+    }
     this.#emitProgress(false);
   }
 
-  #emitProgress(force: boolean): void {
+  /**
+   * Line counts are this process's, except in the last event (`final`: the
+   * run's totals, as in its summary); chunks and bytes done are the whole
+   * run's, so that the share of the file done is right when several
+   * processes share the run.
+   */
+  #emitProgress(force: boolean, final?: ChunkTotals): void {
     const cb = this.opts.onProgress;
     if (cb === undefined) return;
     const now = performance.now();
     if (!force && now - this.#lastProgress < this.opts.progressIntervalMs) return;
     this.#lastProgress = now;
-    const m = this.#mine;
+    const m = final ?? this.#mine;
     const elapsedMs = Math.round(now - this.#started);
     const event: ProgressEvent = {
       linesRead: m.linesRead, blankLines: m.blankLines, inserted: m.inserted, updated: m.updated, unchanged: m.unchanged, rejected: m.rejected,
-      chunksDone: m.chunks, bytesDone: m.bytes, totalBytes: this.plan.inputBytes, elapsedMs,
-      itemsPerSecond: elapsedMs > 0 ? Math.round((m.handled * 1000) / elapsedMs) : 0,
+      chunksDone: Math.max(m.chunks, this.#runWide.chunks), bytesDone: Math.max(m.bytes, this.#runWide.bytes), totalBytes: this.plan.inputBytes, elapsedMs,
+      itemsPerSecond: elapsedMs > 0 ? Math.round((this.#mine.handled * 1000) / elapsedMs) : 0, // this process's rate
     };
     cb(event);
   }
@@ -228,17 +245,17 @@ class PgScheduler {
         if (run.status === 'failed') this.#failure = new StoreError('ERR_RUN_ACTIVE', `Run ${this.#runId} was ended by another process: failed (${run.notes ?? 'no cause recorded'})`);
       }
     }
-    this.#emitProgress(true);
-    const summary = await this.#summary(run);
+    const totals = await this.store.chunkTotals(this.#runId);
+    this.#emitProgress(true, totals);
+    const summary = this.#summary(run, totals);
     if (this.#failure !== undefined) throw Object.assign(asTyped(this.#failure), { summary });
     return summary;
   }
 
   /** The run's combined counts (every process's chunks), with this process's share of the work. */
-  async #summary(run: RunRecord): Promise<RunSummary> {
+  #summary(run: RunRecord, counts: ChunkTotals): RunSummary {
     // The committed chunks, not the counts on the run row: a run ended (failed) by another process may get
     // chunks from workers that were committing when it ended.
-    const counts = await this.store.chunkTotals(this.#runId);
     const durationMs = Math.round(performance.now() - this.#started);
     const runMs = run.finishedAt === null ? durationMs : Date.parse(run.finishedAt) - Date.parse(run.startedAt);
     return {

@@ -48,11 +48,14 @@ interface RunRow {
   owner_pid: number | null; owner_host: string | null; owner_token: string | null; plan_json: ChunkPlan | null;
 }
 
+/** Totals over a run's done chunks, whoever committed them: line counts, chunks and their input bytes. */
+export type ChunkTotals = LineCounts & { chunks: number; bytes: number };
+
 /** Totals over a run's done chunks. */
 const TOTALS = `SELECT count(*)::int AS chunks, coalesce(sum(line_count), 0)::float8 AS "linesRead",
   coalesce(sum(blank_lines), 0)::float8 AS "blankLines", coalesce(sum(inserted), 0)::float8 AS inserted,
   coalesce(sum(updated), 0)::float8 AS updated, coalesce(sum(unchanged), 0)::float8 AS unchanged,
-  coalesce(sum(rejected), 0)::float8 AS rejected
+  coalesce(sum(rejected), 0)::float8 AS rejected, coalesce(sum(byte_end - byte_start), 0)::float8 AS bytes
   FROM run_chunks WHERE run_id = $1 AND state = 'done'`;
 
 /**
@@ -282,9 +285,9 @@ export class PgStore implements ReadStore {
     return { open: r.open, heldByOthers: r.others, nextLeaseEndMs: r.next_ms ?? 0 };
   }
 
-  async chunkTotals(runId: string): Promise<LineCounts & { chunks: number }> {
-    const { rows } = await this.#q<LineCounts & { chunks: number }>('Reading the committed counts', TOTALS, [runId]);
-    return rows[0] as LineCounts & { chunks: number };
+  async chunkTotals(runId: string): Promise<ChunkTotals> {
+    const { rows } = await this.#q<ChunkTotals>('Reading the committed counts', TOTALS, [runId]);
+    return rows[0] as ChunkTotals;
   }
 
   /** A done chunk's checkpoint. */
