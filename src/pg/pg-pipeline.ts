@@ -142,7 +142,6 @@ class PgScheduler {
 
   async #runChunk(chunkIndex: number): Promise<void> {
     const pool = this.#pool as Piscina;
-    const started = performance.now();
     for (let attempt = 1; ; attempt++) {
       if (this.#stopping) {
         await this.store.release(this.#runId, this.owner, [chunkIndex]);
@@ -160,7 +159,7 @@ class PgScheduler {
         throw new WorkerError(`Chunk ${chunkIndex} (bytes ${c.byteStart}-${c.byteEnd}) failed after ${attempt} attempts: ${toError(err).message}`, { cause: err });
       }
       if (!reply.ok) throw reviveError(reply.error);
-      this.#done(reply.stats, c.byteEnd - c.byteStart, performance.now() - started);
+      this.#done(reply.stats, c.byteEnd - c.byteStart);
       if (Number.isFinite(this.opts.maxRejects)) {
         const t = await this.store.chunkTotals(this.#runId);
         if (t.rejected > this.opts.maxRejects) {
@@ -171,7 +170,7 @@ class PgScheduler {
     }
   }
 
-  #done(s: PgChunkStats, bytes: number, _latencyMs: number): void {
+  #done(s: PgChunkStats, bytes: number): void {
     if (s.outcome !== 'committed') return;
     const m = this.#mine;
     m.chunks++;

@@ -5,6 +5,7 @@
  */
 import type { AppConfig } from '../config';
 import type { SerializedError } from '../errors';
+import type { ChunkStats } from './messages';
 
 export interface PgWorkerInit {
   url: string;
@@ -29,18 +30,10 @@ export interface PgChunkTask {
   bytes: Uint8Array;
 }
 
-export interface PgChunkStats {
-  chunkIndex: number;
+/** As `ChunkStats`, but no turn to wait for: no `lockWaitMs`, no `aborted`. */
+export interface PgChunkStats extends Pick<ChunkStats, 'chunkIndex' | 'lineCount' | 'blankLines' | 'inserted' | 'updated' | 'unchanged' | 'rejected' | 'threadId' | 'parseMs'> {
   /** `committed`: this task committed it; `already`: it was done (by another process, or before a retry). */
   outcome: 'committed' | 'already';
-  lineCount: number;
-  blankLines: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  rejected: number;
-  threadId: number;
-  parseMs: number;
   /** The transaction, from BEGIN to COMMIT (row locks waited for included). */
   writeMs: number;
   /** Transactions rolled back by a deadlock, a serialization failure or a race, and run again. */
