@@ -248,6 +248,22 @@ describe('StateStore#upsertIntelItemsBatch()', () => {
     expect(store.countItems('r2')).toBe(2);
   });
 
+  it('tells updates from inserts when the last insert went to another table or rows were deleted', () => {
+    using store = StateStore.open(t.db);
+    store.startRun({ runId: 'r1', runType: 'batch' });
+    expect(store.upsertIntelItemsBatch('r1', [makeRow('a')])).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
+    // This connection's last insert is now a runs row (rowid 4), above every item's rowid (1).
+    for (const id of ['r2', 'r3', 'r4']) store.startRun({ runId: id, runType: 'batch' });
+    expect(store.upsertIntelItemsBatch('r4', [makeRow('a', { title: 'Second' })])).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
+    expect(store.upsertIntelItemsBatch('r4', [makeRow('a', { title: 'Third' }), makeRow('b')])).toEqual({ inserted: 1, updated: 1, unchanged: 0 });
+    // The last insert rowid (2, item b) is now above the largest rowid left.
+    const raw = new Database(t.db);
+    raw.prepare("DELETE FROM intel_items WHERE item_id = 'b'").run();
+    raw.close();
+    expect(store.upsertIntelItemsBatch('r4', [makeRow('a', { title: 'Fourth' })])).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
+    expect(store.upsertIntelItemsBatch('r4', [makeRow('c'), makeRow('a', { title: 'Fifth' })])).toEqual({ inserted: 1, updated: 1, unchanged: 0 });
+  });
+
   it('keeps a given created_at and defaults a missing one to the ingest time', () => {
     using store = StateStore.open(t.db);
     const run = store.startRun({ runType: 'batch' });

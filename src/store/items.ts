@@ -29,7 +29,8 @@ const CONTENT_COLUMNS = [
  */
 export class ItemsRepo {
   readonly #upsert: Database.Statement;
-  readonly #maxRowid: Database.Statement;
+  readonly #upsertReturning: Database.Statement;
+  readonly #rowids: Database.Statement;
   readonly #adoptLineHash: Database.Statement;
   readonly #lineHashOf: Database.Statement;
   readonly #lineHashesOf: Database.Statement;
@@ -39,20 +40,24 @@ export class ItemsRepo {
   readonly #countRun: Database.Statement;
   /** Highest rowid known to exist in this write transaction (see `upsert`). */
   #maxKnown = 0;
+  /** False when the connection's last insert rowid cannot tell an update from an insert (see `beginWrite`). */
+  #rowidTells = true;
 
   constructor(db: Database.Database) {
     // One statement a row: insert, or rewrite when some content column
-    // differs (created_at kept), or leave the row alone. It returns the rowid
-    // of a row it wrote and nothing for an unchanged one.
+    // differs (created_at kept), or leave the row alone. Its outcome comes
+    // from `changes` and the last insert rowid (see `upsert`): RETURNING's
+    // result table cost ~1.8 µs a row, ~11% of the upsert. The RETURNING form
+    // serves the rare transaction where the last insert rowid is ambiguous.
     const differs = CONTENT_COLUMNS.map((c) => `intel_items.${c} IS NOT excluded.${c}`).join(' OR ');
     const set = [...CONTENT_COLUMNS, 'run_id', 'updated_at', 'line_hash'].map((c) => `${c} = excluded.${c}`).join(', ');
-    this.#upsert = db.prepare(
+    const upsert =
       `INSERT INTO intel_items (item_id, run_id, ${CONTENT_COLUMNS.join(', ')}, created_at, updated_at, line_hash)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (item_id) DO UPDATE SET ${set} WHERE ${differs}
-       RETURNING rowid`,
-    ).pluck();
-    this.#maxRowid = db.prepare('SELECT coalesce(max(rowid), 0) FROM intel_items').pluck();
+       ON CONFLICT (item_id) DO UPDATE SET ${set} WHERE ${differs}`;
+    this.#upsert = db.prepare(upsert);
+    this.#upsertReturning = db.prepare(`${upsert} RETURNING rowid`).pluck();
+    this.#rowids = db.prepare('SELECT coalesce(max(rowid), 0), last_insert_rowid() FROM intel_items').raw();
     this.#adoptLineHash = db.prepare('UPDATE intel_items SET line_hash = ? WHERE item_id = ? AND line_hash IS NULL');
     this.#lineHashOf = db.prepare('SELECT line_hash FROM intel_items WHERE item_id = ?').pluck();
     // One statement for a whole chunk's ids (a JSON array, bound): the lookups run in SQLite, not one call each.
@@ -65,9 +70,18 @@ export class ItemsRepo {
     this.#countRun = db.prepare('SELECT count(*) FROM intel_items WHERE run_id = ?').pluck();
   }
 
-  /** Call at the start of every write transaction that upserts (after the write lock is held). */
+  /**
+   * Call at the start of every write transaction that upserts (after the
+   * write lock is held). An insert sets the connection's last insert rowid to
+   * a new largest rowid, an update leaves it: that tells them apart while it
+   * starts at or below the largest rowid, as it does unless this connection's
+   * last insert went to another table or rows were deleted since; then this
+   * transaction asks each upsert for its rowid (RETURNING) instead.
+   */
   beginWrite(): void {
-    this.#maxKnown = this.#maxRowid.get() as number;
+    const [max, last] = this.#rowids.get() as [number, number];
+    this.#maxKnown = max;
+    this.#rowidTells = last <= max;
   }
 
   /**
@@ -82,11 +96,18 @@ export class ItemsRepo {
    * lock), which is how an insert is told from an update.
    */
   upsert(runId: string, row: IntelRow, now: string): UpsertOutcome {
-    const rowid = this.#upsert.get(
+    const params = [
       row.itemId, runId, row.itemType, row.title, row.summary, row.claimsJson, row.evidenceJson, row.scoresJson,
       row.riskFlagsJson, row.explainabilityJson, row.trendScore, row.decision, row.decisionReason,
       row.createdAt ?? now, now, row.lineHash,
-    ) as number | undefined;
+    ];
+    let rowid: number | undefined;
+    if (this.#rowidTells) {
+      const { changes, lastInsertRowid } = this.#upsert.run(params);
+      rowid = changes === 0 ? undefined : Number(lastInsertRowid);
+    } else {
+      rowid = this.#upsertReturning.get(params) as number | undefined;
+    }
     if (rowid === undefined) {
       if (row.lineHash !== null) this.#adoptLineHash.run(row.lineHash, row.itemId);
       return 'unchanged';
