@@ -74,7 +74,7 @@ export interface RunPipelineOptions {
   leaseMs?: number;
   /** Worker threads, 1 to 64. @defaultValue `os.availableParallelism()`, at most 4 */
   workers?: number;
-  /** Lines per chunk (one transaction each). @defaultValue 10000 */
+  /** Lines per chunk (one transaction each). @defaultValue 2500 */
   chunkSize?: number;
   /**
    * Bytes per chunk (SQLite: 16 MiB by default; PostgreSQL: 4 MiB, and

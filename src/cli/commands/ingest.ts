@@ -34,7 +34,7 @@ export function registerIngest(program: Command): void {
     .option('--join', 'PostgreSQL: join the run --run-id that other processes (on other machines) work on, or start it; each process claims chunks of the same file')
     .option('--lease-ms <n>', 'PostgreSQL: how long a claimed chunk stays claimed without renewal; a dead process\'s chunks are taken over after it (default: 30000)', intArg('--lease-ms', 500))
     .option('--workers <n>', 'worker threads (default: the cores, at most 4)', intArg('--workers', 1))
-    .option('--chunk-size <n>', 'lines per chunk/transaction (default: 10000; SQLite)', intArg('--chunk-size', 1))
+    .option('--chunk-size <n>', 'lines per chunk/transaction (default: 2500; SQLite)', intArg('--chunk-size', 1))
     .option('--chunk-bytes <n>', 'bytes per chunk at most (default: 16 MiB on SQLite; on PostgreSQL chunks are planned by bytes alone, default 4 MiB)', intArg('--chunk-bytes', 1024))
     .option('--max-rejects <n>', 'fail the run after this many rejected lines', intArg('--max-rejects'))
     .option('--max-reject-ratio <r>', 'fail the run when more than this share of its non-blank lines is rejected, 0 to 1, or none (default: 0.5)',
