@@ -16,9 +16,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { StateStore } from '../src/store';
-import { benchArgs, intOption } from './lib/args';
+import { benchArgs } from './lib/args';
 import { timed, type Timed } from './lib/children';
-import { peerFeed } from './lib/feed';
+import { PEER_OPTIONS, peerFeed, peerSettings } from './lib/feed';
 import { writeResults, type BenchResult } from './lib/results';
 import { median, round2 as round } from './lib/stats';
 
@@ -28,15 +28,10 @@ const args = benchArgs({
     + 'same generated feed, alternating pairs: wall time, CPU per item, the speed ratio, and a throughput model for\n'
     + 'more cores from the run telemetry; written to bench/results. Needs the sqlite3 CLI (skipped without it).',
   options: {
-    quick: { type: 'boolean', help: '20,000 lines (default 200,000), 3 pairs' },
-    lines: { type: 'string', value: '<n>', help: 'lines of the generated feed (2% repeated ids)' },
-    pairs: { type: 'string', value: '<n>', help: 'alternating pairs; medians are reported (default 3)' },
-    seed: { type: 'string', value: '<n>', help: 'generator seed (default 7)' },
+    ...PEER_OPTIONS,
   },
 });
-const LINES = intOption('lines', args.lines, args.quick ? 20_000 : 200_000);
-const PAIRS = intOption('pairs', args.pairs, 3);
-const SEED = intOption('seed', args.seed, 7);
+const { lines: LINES, pairs: PAIRS, seed: SEED } = peerSettings(args);
 const ROOT = resolve(__dirname, '../..');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
 const CORES = [1, 2, 4, 8, 16];

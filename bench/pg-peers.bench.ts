@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchArgs, intOption } from './lib/args';
 import { timed, timedTogether } from './lib/children';
-import { peerFeed } from './lib/feed';
+import { PEER_OPTIONS, peerFeed, peerSettings } from './lib/feed';
 import { BenchServer } from './lib/pg-server';
 import { writeResults, type BenchResult } from './lib/results';
 import { median, round2 as round } from './lib/stats';
@@ -28,18 +28,13 @@ const args = benchArgs({
     + 'generated feed, alternating pairs, a fresh scratch database per side: wall time, client and server CPU per item,\n'
     + 'the speed ratio; written to bench/results. Needs psql and a PostgreSQL server (skipped without them).',
   options: {
-    quick: { type: 'boolean', help: '20,000 lines (default 200,000), 3 pairs' },
-    lines: { type: 'string', value: '<n>', help: 'lines of the generated feed (2% repeated ids)' },
-    pairs: { type: 'string', value: '<n>', help: 'alternating pairs; medians are reported (default 3)' },
-    seed: { type: 'string', value: '<n>', help: 'generator seed (default 7)' },
+    ...PEER_OPTIONS,
     workers: { type: 'string', value: '<n,...>', help: 'throughput mode: ingest with --workers n, for each n listed (e.g. 1,2,4), in every pair' },
     processes: { type: 'string', value: '<n>', help: 'also n ingest processes (default settings) sharing one run (--run-id --join), in every pair' },
     server: { type: 'string', value: '<url>', help: 'maintenance database of the server (default postgres://postgres@127.0.0.1:5432/postgres)' },
   },
 });
-const LINES = intOption('lines', args.lines, args.quick ? 20_000 : 200_000);
-const PAIRS = intOption('pairs', args.pairs, 3);
-const SEED = intOption('seed', args.seed, 7);
+const { lines: LINES, pairs: PAIRS, seed: SEED } = peerSettings(args);
 /** Ingest's settings, one side each: undefined is the defaults. */
 const WORKERS: readonly (number | undefined)[] = args.workers === undefined ? [undefined] : args.workers.split(',').map((w) => intOption('workers', w.trim(), 1));
 /** Processes sharing one run, a side of its own when given. */
