@@ -1,15 +1,15 @@
 /**
  * The one owner of a chunk: turns a task's raw lines into one committed
- * transaction, top to bottom: split -> skip unchanged -> parse -> write.
+ * transaction, top to bottom: split -> skip unchanged -> parse and stage -> write.
  * Runs on a worker thread, on that thread's own connection (`ChunkBackend`).
  */
 import { threadId } from 'node:worker_threads';
 import { lineHashSeed } from '../src/domain';
 import type { ChunkStats, ChunkTask, WorkerInit } from '../src/protocol/messages';
 import { CommitTurns } from '../src/protocol/turns';
-import type { ChunkBackend, ChunkCommitResult } from '../src/store/chunk-backend';
+import { isKept, type ChunkBackend, type ChunkCommitResult, type StageRow } from '../src/store/chunk-backend';
 import { STOPPED, withBusyRetry } from './busy';
-import { buildEntries, guessedIds, lineParser, parseStale, splitAndHash, type LineParser } from './chunk-lines';
+import { buildEntries, guessedIds, lineParser, parseStale, splitAndHash, type LineParser, type ParsedEntry } from './chunk-lines';
 
 export class ChunkIngester {
   readonly #init: WorkerInit;
@@ -44,8 +44,9 @@ export class ChunkIngester {
       () => this.#backend.storedLineHashes(guessedIds(lines)), turn, 'looking up stored lines', task,
     );
     if (stored === STOPPED) return { ...stats, outcome: 'aborted' };
-    const built = buildEntries(lines, stored, this.#parse, rejects);
-    const { entries } = built;
+    // Each row is staged as it is parsed: the chunk holds only ids and line numbers until its turn.
+    this.#backend.clearStage();
+    const built = this.#backend.stage((put) => buildEntries(lines, stored, staging(this.#parse, put), rejects));
     const t1 = performance.now();
     stats.parseMs = t1 - t0;
 
@@ -58,10 +59,11 @@ export class ChunkIngester {
     }
     let result: ChunkCommitResult | typeof STOPPED;
     for (;;) {
-      const commit = { runId, meta, entries, rejects, blankLines };
+      const commit = { runId, meta, kept: built.entries.filter(isKept), rejects, blankLines };
       result = this.#busy(() => this.#backend.commitChunk(commit), turn, 'committing', task);
       if (result === STOPPED || !('stale' in result)) break;
-      parseStale(built, result.stale, this.#parse, rejects);
+      const { stale } = result;
+      this.#backend.stage((put) => parseStale(built, stale, staging(this.#parse, put), rejects));
     }
     if (result === STOPPED) return { ...stats, outcome: 'aborted' };
     const cp = result.committed;
@@ -80,6 +82,16 @@ export class ChunkIngester {
     return withBusyRetry(fn, this.#init.maxBusyWaitMs, `Chunk ${m.chunkIndex} (lines ${m.firstLineNo}-${m.firstLineNo + m.lineCount - 1}), ${what}`,
       () => this.#turns.abortedAt(turn));
   }
+}
+
+/** Parses a line and stages its row, which leaves the chunk only the row's id. */
+function staging(parse: LineParser, put: StageRow): LineParser<ParsedEntry> {
+  return (lineNo, bytes, hash, rejects) => {
+    const row = parse(lineNo, bytes, hash, rejects);
+    if (row === undefined) return undefined;
+    put(row, lineNo);
+    return { itemId: row.itemId };
+  };
 }
 
 function pickCounts(c: { blankLines: number; inserted: number; updated: number; unchanged: number; rejected: number }) {

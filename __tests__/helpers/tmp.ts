@@ -28,7 +28,9 @@ export function commitChunk(
 ): void {
   const backend = SqliteChunkBackend.open(dbPath);
   try {
-    backend.commitChunk({ runId, meta: chunk.meta, entries: chunk.rows, blankLines: chunk.blankLines, rejects: chunk.rejects });
+    backend.clearStage();
+    backend.stage((put) => chunk.rows.forEach((row, i) => put(row, chunk.meta.firstLineNo + i)));
+    backend.commitChunk({ runId, meta: chunk.meta, kept: [], blankLines: chunk.blankLines, rejects: chunk.rejects });
   } finally {
     backend.close();
   }

@@ -1,9 +1,11 @@
 /**
  * The seam between a worker and its database: what committing one chunk
  * needs, and nothing else. `SqliteChunkBackend` implements it on a worker's
- * own better-sqlite3 connection; a server backend (PostgreSQL: COPY the rows
- * into a staging table, merge them with one statement, write the checkpoint,
- * all in one transaction) implements the same three calls.
+ * own better-sqlite3 connection: the rows are staged as they are parsed, in
+ * the connection's TEMP table, and the commit merges them with one
+ * statement, writes the rejects and the checkpoint, all in one transaction.
+ * The PostgreSQL backend (`PgChunkBackend`) has the same steps, asynchronous:
+ * records encoded as parsed, COPY into a staging table, one merge.
  */
 import type { IntelRow, Reject } from '../domain/types';
 import type { ChunkCheckpoint, ChunkMeta } from './types';
@@ -20,11 +22,15 @@ export interface KeptLine {
   readonly lineNo: number;
 }
 
-/** One chunk's writes: its items in line order, its rejects and its blank-line count. */
+/** Hands one parsed row of the chunk, with its line number, to the stage. */
+export type StageRow = (row: IntelRow, lineNo: number) => void;
+
+/** One chunk's writes besides its staged rows: its kept lines, its rejects and its blank-line count. */
 export interface ChunkCommit {
   readonly runId: string;
   readonly meta: ChunkMeta;
-  readonly entries: readonly (IntelRow | KeptLine)[];
+  /** Lines left unparsed; none has an earlier line of its item in the chunk (see `buildEntries`). */
+  readonly kept: readonly KeptLine[];
   readonly rejects: readonly Reject[];
   readonly blankLines: number;
 }
@@ -45,10 +51,19 @@ export interface ChunkBackend {
   committedChunk(runId: string, chunkIndex: number): ChunkCheckpoint | undefined;
   /** Line hashes of the stored rows among `itemIds`, read outside any write transaction. */
   storedLineHashes(itemIds: readonly string[]): ReadonlyMap<string, string>;
+  /** Empties the stage: call before staging a new chunk (a failed one may have left rows). */
+  clearStage(): void;
   /**
-   * Writes the chunk's items (in line order: the last line of an item wins),
-   * its rejects and its checkpoint in one transaction: all of it, or none.
-   * Throws a busy error while another connection holds the write lock.
+   * Stages parsed rows, outside any write transaction: `fn` hands each to
+   * `put`. Rows staged since the last `clearStage` are the next commit's.
+   */
+  stage<T>(fn: (put: StageRow) => T): T;
+  /**
+   * Writes the staged rows (in line order: the last line of an item wins),
+   * counts the kept lines unchanged, and writes the rejects and the
+   * checkpoint, in one transaction: all of it, or none. The stage is emptied
+   * by a commit and kept by a failed or stale one. Throws a busy error while
+   * another connection holds the write lock.
    */
   commitChunk(chunk: ChunkCommit): ChunkCommitResult;
   close(): void;

@@ -43,8 +43,9 @@ export function resolveStoreOptions(options: StoreOptions = {}): ResolvedStoreOp
 /** Opens one connection with our pragmas and brings its schema up to date. */
 export function openDatabase(path: string, opts: ResolvedStoreOptions): Database.Database {
   if (typeof path !== 'string' || path === '') throw new InvalidOptionError(`Expected a database path, got ${JSON.stringify(path)}`);
-  // A writer stages rows in a TEMP table: a temp folder that cannot take a
-  // file is named now, not blamed on the database halfway through a run.
+  // SQLite may write temp files (large sorts, statement journals): a temp
+  // folder that cannot take a file is named now, not blamed on the database
+  // halfway through a run.
   const tempProblem = opts.readonly ? undefined : tempDirProblem();
   if (tempProblem !== undefined) throw new StoreError('ERR_TEMP_DIR', tempProblem);
   let db: Database.Database;
@@ -62,6 +63,9 @@ export function openDatabase(path: string, opts: ResolvedStoreOptions): Database
     // whenever another one has written, so with several writers a bigger cache
     // mostly costs memory (64 MiB: the same speed, ~100 MB more peak RSS).
     db.pragma('cache_size = -16384');
+    // The stage of the upsert engine (ItemsRepo) is a TEMP table: in memory,
+    // one chunk's rows at a time, never a temp file written under the lock.
+    if (!opts.readonly) db.pragma('temp_store = MEMORY');
     // See WAL_AUTOCHECKPOINT_PAGES; disabling automatic checkpoints (one big
     // checkpoint at the end) measured slower (docs/performance.md).
     if (!opts.readonly) db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);

@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
 import { ChunksRepo } from './chunks';
 import { openDatabase, resolveStoreOptions } from './connection';
-import { isKept, type ChunkBackend, type ChunkCommit, type ChunkCommitResult, type KeptLine } from './chunk-backend';
+import type { ChunkBackend, ChunkCommit, ChunkCommitResult, KeptLine, StageRow } from './chunk-backend';
 import { ItemsRepo } from './items';
-import type { ChunkCheckpoint, StoreOptions, UpsertCounts } from './types';
+import type { ChunkCheckpoint, StoreOptions } from './types';
 
 /** Thrown inside the transaction to roll it back when kept lines went stale. */
 class Stale {
@@ -34,35 +34,40 @@ export class SqliteChunkBackend implements ChunkBackend {
     return this.#items.lineHashesOf(itemIds);
   }
 
+  clearStage(): void {
+    this.#items.clearStage();
+  }
+
+  /** Its own (deferred) transaction, on the TEMP table alone: no write lock on the database. */
+  stage<T>(fn: (put: StageRow) => T): T {
+    return this.#db.transaction(() => fn((row, lineNo) => this.#items.stage(row, lineNo)))();
+  }
+
   /**
-   * One `BEGIN IMMEDIATE` transaction. Entries are applied in line order, so
-   * a kept line is checked against the stored row as the earlier lines of
-   * this chunk left it.
+   * One `BEGIN IMMEDIATE` transaction. A kept line's item has no earlier
+   * line in its chunk (see `buildEntries`), so checking the kept lines
+   * before the merge checks each against the stored row as the earlier
+   * lines of the chunk left it.
    */
   commitChunk(chunk: ChunkCommit): ChunkCommitResult {
-    const { runId, meta, entries, rejects, blankLines } = chunk;
-    const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
+    const { runId, meta, kept, rejects, blankLines } = chunk;
     const now = new Date().toISOString();
-    let lockedAt = 0;
     try {
-      this.#db.transaction(() => {
-        lockedAt = performance.now();
-        this.#items.beginWrite();
-        const stale: KeptLine[] = [];
-        for (const e of entries) {
-          if (!isKept(e)) counts[this.#items.upsert(runId, e, now)]++;
-          else if (this.#items.lineHashOf(e.itemId) === e.lineHash) counts.unchanged++;
-          else stale.push(e);
-        }
+      return this.#db.transaction(() => {
+        const lockedAt = performance.now();
+        const stale = kept.filter((k) => this.#items.lineHashOf(k.itemId) !== k.lineHash);
         if (stale.length > 0) throw new Stale(stale);
+        const counts = this.#items.merge(runId, now);
+        counts.unchanged += kept.length;
         for (const r of rejects) this.#chunks.insertReject(runId, r);
-        this.#chunks.insertCheckpoint(runId, meta, { ...counts, blankLines, rejected: rejects.length }, now);
+        const totals = { ...counts, blankLines, rejected: rejects.length };
+        this.#chunks.insertCheckpoint(runId, meta, totals, now);
+        return { committed: { ...meta, ...totals, committedAt: now }, lockedAt };
       }).immediate();
     } catch (err) {
       if (err instanceof Stale) return { stale: err.lines };
       throw err;
     }
-    return { committed: { ...meta, ...counts, blankLines, rejected: rejects.length, committedAt: now }, lockedAt };
   }
 
   close(): void {

@@ -104,17 +104,16 @@ export class StateStore {
    */
   upsertIntelItemsBatch(runId: string, rows: readonly IntelRow[]): UpsertCounts {
     const r = this.#r();
-    const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
     const now = new Date().toISOString();
     try {
-      r.db.transaction(() => {
-        r.items.beginWrite();
-        for (const row of rows) counts[r.items.upsert(runId, row, now)]++;
+      return r.db.transaction(() => {
+        r.items.clearStage();
+        rows.forEach((row, i) => r.items.stage(row, i + 1));
+        return r.items.merge(runId, now);
       }).immediate();
     } catch (err) {
       throw mapWriteError(err, r, runId, 'Upsert of intel items failed');
     }
-    return counts;
   }
 
   getIntelItem(itemId: string): IntelItem | undefined { return this.#r().items.get(itemId); }
