@@ -19,11 +19,10 @@ export type ResolvedPipelineOptions = Readonly<
 >;
 
 /**
- * Default lines per chunk. A chunk's rows stay in its worker's heap until its
- * commit: 2,500 of them mostly die in V8's young generation, 10,000 were
- * promoted and swept. On 1M lines 2,500-line chunks took 0.84x the wall and
- * CPU time of 10,000-line ones (192 vs 275 MB peak RSS); 1,000-line chunks
- * commit too often (docs/performance.md).
+ * Default lines per chunk: one transaction each. Larger chunks commit less
+ * often but hold more in each worker (raw bytes, lines, the staged rows);
+ * on 1M lines 10,000-line chunks ran at about the same speed with ~76 MB
+ * more peak RSS, and 1,000-line ones commit too often (docs/performance.md).
  */
 export const DEFAULT_CHUNK_SIZE = 2_500;
 
@@ -48,8 +47,8 @@ export const DEFAULT_LEASE_MS = 30_000;
  * V8 lets an uncapped heap grow far past what a chunk needs before it
  * collects; capping the old generation keeps each worker's footprint near its
  * working set. The young generation trades memory for GC time: 16 MB keeps
- * peak RSS near 250 MB on a 1M-line run, and a larger one measured slower
- * with the chunk's rows held until the commit (docs/performance.md).
+ * peak RSS near 250 MB on a 1M-line run, and 48 MB measured no faster
+ * (docs/performance.md).
  */
 export const DEFAULT_WORKER_LIMITS = Object.freeze({ maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 16 });
 

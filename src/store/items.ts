@@ -30,8 +30,8 @@ const STAGE_COLUMNS = ['item_id', ...CONTENT_COLUMNS, 'created_at', 'line_hash']
  * upserts them all with one statement ({@link ItemsRepo.merge}, inside the
  * write transaction). A worker stages as it parses, so its rows do not wait
  * on the V8 heap for its turn, and the write lock covers only SQLite's own
- * loop: in-process, staging plus merging took ~0.8x the time of one upsert
- * call a row, and the merge alone ~0.55x (docs/performance.md).
+ * loop: in-process, the merge took ~0.55x the time of one upsert call a row
+ * (docs/performance.md).
  */
 export class ItemsRepo {
   readonly #db: Database.Database;
