@@ -279,6 +279,9 @@ describe('StateStore#upsertIntelItemsBatch()', () => {
     const bad = makeRow('bad', { decision: 'maybe' as never }); // violates the CHECK constraint
     expect(() => store.upsertIntelItemsBatch(run.runId, [makeRow('a'), makeRow('b'), bad])).toThrow();
     expect(store.countItems()).toBe(0);
+    // The connection's first batch failed: the next one still writes, and only its own rows.
+    expect(store.upsertIntelItemsBatch(run.runId, [makeRow('c')])).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
+    expect(store.countItems()).toBe(1);
   });
 
   it('round-trips the five JSON columns, parsed once into typed camelCase objects', () => {

@@ -65,7 +65,7 @@ export function openDatabase(path: string, opts: ResolvedStoreOptions): Database
     db.pragma('cache_size = -16384');
     // The stage of the upsert engine (ItemsRepo) is a TEMP table: in memory,
     // one chunk's rows at a time, never a temp file written under the lock.
-    if (!opts.readonly) db.pragma('temp_store = MEMORY');
+    db.pragma('temp_store = MEMORY');
     // See WAL_AUTOCHECKPOINT_PAGES; disabling automatic checkpoints (one big
     // checkpoint at the end) measured slower (docs/performance.md).
     if (!opts.readonly) db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);

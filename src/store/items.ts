@@ -34,8 +34,7 @@ const STAGE_COLUMNS = ['item_id', ...CONTENT_COLUMNS, 'created_at', 'line_hash']
  * (docs/performance.md).
  */
 export class ItemsRepo {
-  readonly #db: Database.Database;
-  #stageSql: StageStatements | undefined;
+  readonly #stageSql: StageStatements;
   readonly #lineHashOf: Database.Statement;
   readonly #lineHashesOf: Database.Statement;
   readonly #get: Database.Statement;
@@ -44,7 +43,9 @@ export class ItemsRepo {
   readonly #countRun: Database.Statement;
 
   constructor(db: Database.Database) {
-    this.#db = db;
+    // Created now, outside any transaction: a TEMP table created inside one
+    // would go with its rollback and leave these statements without a table.
+    this.#stageSql = prepareStage(db);
     this.#lineHashOf = db.prepare('SELECT line_hash FROM intel_items WHERE item_id = ?').pluck();
     // One statement for a whole chunk's ids (a JSON array, bound): the lookups run in SQLite, not one call each.
     this.#lineHashesOf = db.prepare(
@@ -58,7 +59,7 @@ export class ItemsRepo {
 
   /** Empties the stage (rows a failed merge left behind are dropped with it). */
   clearStage(): void {
-    this.#stage().clear.run();
+    this.#stageSql.clear.run();
   }
 
   /**
@@ -67,7 +68,7 @@ export class ItemsRepo {
    * Writes only this connection's TEMP table (in memory): no write lock.
    */
   stage(row: IntelRow, lineNo: number): void {
-    this.#stage().insert.run(
+    this.#stageSql.insert.run(
       lineNo, row.itemId, row.itemType, row.title, row.summary, row.claimsJson, row.evidenceJson, row.scoresJson,
       row.riskFlagsJson, row.explainabilityJson, row.trendScore, row.decision, row.decisionReason, row.createdAt, row.lineHash,
     );
@@ -88,7 +89,7 @@ export class ItemsRepo {
    * above the largest one before the merge (the writer holds the lock).
    */
   merge(runId: string, now: string): UpsertCounts {
-    const sql = this.#stage();
+    const sql = this.#stageSql;
     const staged = sql.count.get() as number;
     if (staged === 0) return { inserted: 0, updated: 0, unchanged: 0 };
     const maxBefore = sql.maxRowid.get() as number;
@@ -98,10 +99,6 @@ export class ItemsRepo {
     if (unchanged > 0) sql.adoptLineHashes.run({ now });
     sql.clear.run();
     return { inserted, updated: written - inserted, unchanged };
-  }
-
-  #stage(): StageStatements {
-    return (this.#stageSql ??= prepareStage(this.#db));
   }
 
   /** Line hashes of the stored rows among `itemIds` (rows without one are left out). */
