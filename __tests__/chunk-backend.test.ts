@@ -1,9 +1,8 @@
 import Database from 'better-sqlite3';
 import { StateStore } from '../src/store';
-import { isKept, type KeptLine } from '../src/store/chunk-backend';
-import type { IntelRow, Reject } from '../src/domain/types';
+import type { KeptLine } from '../src/store/chunk-backend';
 import { SqliteChunkBackend } from '../src/store/sqlite-chunk-backend';
-import { makeRow, tempDir } from './helpers/tmp';
+import { commitEntries as commit, makeRow, tempDir } from './helpers/tmp';
 
 let t: ReturnType<typeof tempDir>;
 beforeEach(() => { t = tempDir(); });
@@ -11,13 +10,6 @@ afterEach(() => t.cleanup());
 
 const meta = { chunkIndex: 0, firstLineNo: 1, lineCount: 4, byteStart: 0, byteEnd: 100, checksum: 'abc' };
 const kept = (itemId: string, lineHash: string, lineNo: number): KeptLine => ({ kept: true, itemId, lineHash, lineNo });
-
-/** Stages a chunk's rows afresh (each at its place in `entries`, 1-based) and commits it with its kept lines, as a worker does. */
-function commit(backend: SqliteChunkBackend, c: { runId: string; meta: typeof meta; entries: (IntelRow | KeptLine)[]; blankLines: number; rejects: Reject[] }) {
-  backend.clearStage();
-  backend.stage((put) => c.entries.forEach((e, i) => { if (!isKept(e)) put(e, i + 1); }));
-  return backend.commitChunk({ runId: c.runId, meta: c.meta, kept: c.entries.filter(isKept), blankLines: c.blankLines, rejects: c.rejects });
-}
 
 /** A store with one run, and a backend on a second connection to the same file (as a worker has). */
 function setup(): { store: StateStore; backend: SqliteChunkBackend; runId: string; lineHash: (id: string) => unknown } {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IntelRow, Reject } from '../../src/domain/types';
+import { isKept, type ChunkCommitResult, type KeptLine } from '../../src/store/chunk-backend';
 import { SqliteChunkBackend } from '../../src/store/sqlite-chunk-backend';
 import type { ChunkMeta } from '../../src/store/types';
 
@@ -22,15 +23,26 @@ export function makeRow(itemId: string, over: Partial<IntelRow> = {}): IntelRow 
   };
 }
 
-/** Commits one chunk to the database at `dbPath` as a worker does (its own connection). */
+/**
+ * Commits one chunk on `backend` as a worker does: stages its rows afresh
+ * (each at its line, `meta.firstLineNo` + its place in `entries`), then
+ * commits them with its kept lines.
+ */
+export function commitEntries(
+  backend: SqliteChunkBackend, c: { runId: string; meta: ChunkMeta; entries: readonly (IntelRow | KeptLine)[]; blankLines: number; rejects: Reject[] },
+): ChunkCommitResult {
+  backend.clearStage();
+  backend.stage((put) => c.entries.forEach((e, i) => { if (!isKept(e)) put(e, c.meta.firstLineNo + i); }));
+  return backend.commitChunk({ runId: c.runId, meta: c.meta, kept: c.entries.filter(isKept), blankLines: c.blankLines, rejects: c.rejects });
+}
+
+/** Commits one chunk to the database at `dbPath` on a connection of its own, as a worker does. */
 export function commitChunk(
   dbPath: string, runId: string, chunk: { meta: ChunkMeta; rows: IntelRow[]; blankLines: number; rejects: Reject[] },
 ): void {
   const backend = SqliteChunkBackend.open(dbPath);
   try {
-    backend.clearStage();
-    backend.stage((put) => chunk.rows.forEach((row, i) => put(row, chunk.meta.firstLineNo + i)));
-    backend.commitChunk({ runId, meta: chunk.meta, kept: [], blankLines: chunk.blankLines, rejects: chunk.rejects });
+    commitEntries(backend, { runId, meta: chunk.meta, entries: chunk.rows, blankLines: chunk.blankLines, rejects: chunk.rejects });
   } finally {
     backend.close();
   }
