@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { CLI, cliEnv, logLines, runCli, runPrinted } from './helpers/cli';
+import { logLines, runCli, runPrinted } from './helpers/cli';
 import { mixedFeed } from './helpers/lines';
+import { startFaultyCli, waitUntil } from './helpers/faults';
 import { tempDir } from './helpers/tmp';
 
 let t: ReturnType<typeof tempDir>;
@@ -132,14 +132,15 @@ describe('ingest: logs a scheduler can use', () => {
 describe('ingest: signals', () => {
   it('exits 143 on SIGTERM (128 + 15), after marking the run cancelled', async () => {
     expect(cli(['generate', '--count', '60000', '--seed', '3', '-o', join(t.dir, 'big.ndjson')]).status).toBe(0);
-    const child = spawn(process.execPath, [CLI, 'ingest', 'big.ndjson', '--db', t.db, '--workers', '1', '--chunk-size', '500', '--run-id', 'term'],
-      { cwd: t.dir, env: cliEnv() });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-    await until(() => stderr.includes('"msg":"progress'));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(143);
+    // The worker stops before chunk 2 until the signal has been seen: the run is under way and cannot end first.
+    const run = startFaultyCli(['ingest', 'big.ndjson', '--db', t.db, '--workers', '1', '--chunk-size', '500', '--run-id', 'term'],
+      t.db, { chunkIndex: 2, kind: 'park' }, t.dir);
+    await run.parked(2);
+    run.child.kill('SIGTERM');
+    await waitUntil(() => run.stderr().includes('SIGTERM: finishing in-flight chunks'), 'the SIGTERM notice');
+    run.release(2);
+    expect((await run.exited).code).toBe(143);
+    const stderr = run.stderr();
     const lines = logLines(stderr);
     expect(lines.find((l) => l.level === 'warn' && String(l.msg).startsWith('SIGTERM: finishing in-flight chunks'))).toBeDefined();
     expect(lines.find((l) => String(l.msg).startsWith('resume with: '))?.msg).toMatch(/ingest .*big\.ndjson --db .* --resume term$/);
@@ -200,8 +201,3 @@ describe('demo', () => {
     expect(listed.stdout).toMatch(/^line\s+code\s+reason\n\d+\s+\w+/);
   });
 });
-
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 1200 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!cond()) throw new Error('condition not met in time');
-}

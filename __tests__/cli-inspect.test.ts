@@ -1,11 +1,12 @@
 import Database from 'better-sqlite3';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { closeSync, fstatSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPipeline } from '../src/pipeline';
 import { StateStore } from '../src/store';
-import { CLI, runCli, runPrinted } from './helpers/cli';
+import { runCli, runPrinted } from './helpers/cli';
 import { mixedFeed } from './helpers/lines';
+import { startFaultyCli } from './helpers/faults';
 import { commitChunk, makeRow, tempDir } from './helpers/tmp';
 
 let t: ReturnType<typeof tempDir>;
@@ -172,12 +173,12 @@ describe('brand-orchestrator verify', () => {
     expect(cli(['verify', '--db', t.db]).status).toBe(0);
     const feed = join(t.dir, 'big.ndjson');
     expect(cli(['generate', '--count', '40000', '--seed', '5', '-o', feed]).status).toBe(0);
-    const child = spawn(process.execPath, [CLI, 'ingest', 'big.ndjson', '--db', t.db, '--run-id', 'killed', '--workers', '1', '--chunk-size', '500', '--quiet'],
-      { cwd: t.dir, stdio: 'ignore' });
-    const exited = new Promise((res) => child.on('exit', res));
-    await untilChunks(t.db, 'killed', 2);
-    child.kill('SIGKILL');
-    await exited;
+    // Killed while its worker is stopped before chunk 2: two chunks committed, the rest not.
+    const run = startFaultyCli(['ingest', 'big.ndjson', '--db', t.db, '--run-id', 'killed', '--workers', '1', '--chunk-size', '500', '--quiet'],
+      t.db, { chunkIndex: 2, kind: 'park' }, t.dir);
+    await run.parked(2);
+    run.child.kill('SIGKILL');
+    await run.exited;
     const r = cli(['verify', '--db', t.db]);
     expect(r.status).toBe(1);
     expect(JSON.parse(cli(['verify', '--db', t.db, '--json']).stdout)).toMatchObject({ ok: false, problems: [], warnings: [expect.stringMatching(/stale/)] });
@@ -230,17 +231,3 @@ describe('brand-orchestrator verify', () => {
     expect(cli(['runs', '--db', t.db]).stderr).toMatch(/^brand-orchestrator: ERR_DB: .*\(SQLITE_NOTADB\)\n$/);
   });
 });
-
-/** Waits until run `runId` has committed `n` chunks. */
-async function untilChunks(dbPath: string, runId: string, n: number): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    try {
-      const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-      const done = db.prepare('SELECT count(*) FROM run_chunks WHERE run_id = ?').pluck().get(runId) as number;
-      db.close();
-      if (done >= n) return;
-    } catch { /* not created yet */ }
-  }
-  throw new Error(`run ${runId} did not commit ${n} chunks`);
-}

@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { CLI, cliEnv, runCli } from './helpers/cli';
 import { shellQuote } from '../src/cli/hints';
 import { mixedFeed } from './helpers/lines';
+import { CLI_PRELOAD, isParked, release, waitUntil, writeFaults } from './helpers/faults';
 import { tempDir } from './helpers/tmp';
 
 // The CLI on a pseudo-terminal: util-linux `script` gives it a TTY on stdin, stdout and stderr.
@@ -49,13 +50,17 @@ describe('ingest on a terminal', () => {
   it('after Ctrl-C stops redrawing the bar, so the "finishing" notice stays readable', async () => {
     expect(runCli(['generate', '--count', '80000', '--seed', '3', '-o', 'big.ndjson'], { cwd: t.dir }).status).toBe(0);
     const pidFile = join(t.dir, 'pid');
-    const command = `echo $$ > ${shellQuote(pidFile)}; exec ${['node', CLI, 'ingest', 'big.ndjson', '--db', t.db, '--workers', '1', '--chunk-size', '500'].map(shellQuote).join(' ')}`;
+    // The worker stops before chunk 2 until the notice is out: the run is under way and cannot end first.
+    writeFaults(t.db, { chunkIndex: 2, kind: 'park' });
+    const command = `echo $$ > ${shellQuote(pidFile)}; exec ${['node', '--require', CLI_PRELOAD, CLI, 'ingest', 'big.ndjson', '--db', t.db, '--workers', '1', '--chunk-size', '500'].map(shellQuote).join(' ')}`;
     const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: t.dir, env: cliEnv() });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-    for (let i = 0; i < 1200 && !/[1-9][\d,]* lines \|/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+    await waitUntil(() => isParked(t.db, 2) && /[1-9][\d,]* lines \|/.test(out), 'the bar to show committed lines');
     process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGINT');
+    await waitUntil(() => out.includes('SIGINT: finishing in-flight chunks'), 'the SIGINT notice');
+    release(t.db, 2);
     expect(await exited).toBe(130);
     const after = out.slice(out.indexOf('SIGINT: finishing in-flight chunks'));
     expect(after).toMatch(/^SIGINT: finishing in-flight chunks, then stopping \(SIGINT again to exit at once\)/);

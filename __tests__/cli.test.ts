@@ -4,6 +4,7 @@ import { readdirSync, readlinkSync, writeFileSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path';
 import { SCHEMA_VERSION } from '../src/store';
 import { mixedFeed } from './helpers/lines';
+import { startFaultyCli, waitUntil } from './helpers/faults';
 import { tempDir } from './helpers/tmp';
 
 const CLI = resolve(__dirname, '../dist/src/cli/main.js');
@@ -73,22 +74,15 @@ describe('brand-orchestrator ingest', () => {
   it('on SIGINT finishes in-flight chunks, marks the run cancelled and exits 130', async () => {
     const gen = cli(['generate', '--count', '60000', '--seed', '3', '-o', join(t.dir, 'big.ndjson')]);
     expect(gen.status).toBe(0);
-    const child = spawn(process.execPath, [CLI, 'ingest', join(t.dir, 'big.ndjson'), '--db', t.db, '--workers', '1', '--chunk-size', '500', '--run-id', 'sig', '--quiet'], { cwd: t.dir });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-    // Wait until at least one chunk is committed, then interrupt.
-    for (let i = 0; i < 600; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      try {
-        const db = new Database(t.db, { readonly: true, fileMustExist: true });
-        const n = db.prepare("SELECT count(*) FROM run_chunks WHERE run_id = 'sig'").pluck().get() as number;
-        db.close();
-        if (n > 0) break;
-      } catch { /* not created yet */ }
-    }
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
+    // The worker stops before chunk 2 until the signal has been seen: chunk 2 is in flight when it comes.
+    const proc = startFaultyCli(['ingest', join(t.dir, 'big.ndjson'), '--db', t.db, '--workers', '1', '--chunk-size', '500', '--run-id', 'sig', '--quiet'],
+      t.db, { chunkIndex: 2, kind: 'park' }, t.dir);
+    await proc.parked(2);
+    proc.child.kill('SIGINT');
+    await waitUntil(() => proc.stderr().includes('SIGINT: finishing in-flight chunks'), 'the SIGINT notice');
+    proc.release(2);
+    expect((await proc.exited).code).toBe(130);
+    const stderr = proc.stderr();
     expect(stderr).toMatch(/cancelled/);
     const db = new Database(t.db, { readonly: true });
     const run = db.prepare("SELECT status, lines_read, notes FROM runs WHERE run_id = 'sig'").get() as { status: string; lines_read: number; notes: string };
@@ -238,37 +232,16 @@ describe('brand-orchestrator ingest, a second signal', () => {
   it('ends the process at once by that signal, even while a worker waits for the write lock', async () => {
     const gen = cli(['generate', '--count', '20000', '--seed', '4', '-o', join(t.dir, 'big.ndjson')]);
     expect(gen.status).toBe(0);
-    const child = spawn(process.execPath, [CLI, 'ingest', join(t.dir, 'big.ndjson'), '--db', t.db, '--workers', '2', '--chunk-size', '500', '--run-id', 'twice', '--quiet'], { cwd: t.dir });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
-    let holder: Database.Database | undefined;
-    try {
-      // Once a chunk is committed, take the write lock away: the next chunk's worker waits for it.
-      for (let i = 0; i < 600 && holder === undefined; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        try {
-          const db = new Database(t.db, { fileMustExist: true, timeout: 5000 });
-          if ((db.prepare("SELECT count(*) FROM run_chunks WHERE run_id = 'twice'").pluck().get() as number) > 0) {
-            db.exec('BEGIN IMMEDIATE');
-            holder = db;
-          } else db.close();
-        } catch { /* not created yet */ }
-      }
-      expect(holder).toBeDefined();
-      await new Promise((r) => setTimeout(r, 300));
-      child.kill('SIGINT');
-      await new Promise((r) => setTimeout(r, 200));
-      const second = Date.now();
-      child.kill('SIGINT');
-      const end = await exited;
-      expect(end).toEqual({ code: null, signal: 'SIGINT' }); // a shell reports 130
-      expect(Date.now() - second).toBeLessThan(5000);
-      expect(stderr).not.toMatch(/FATAL|Abort/i);
-    } finally {
-      holder?.exec('ROLLBACK');
-      holder?.close();
-    }
+    // A worker stops inside chunk 3's transaction, holding the write lock for good: no in-flight chunk can finish,
+    // so only the second signal can end the process.
+    const run = startFaultyCli(['ingest', join(t.dir, 'big.ndjson'), '--db', t.db, '--workers', '2', '--chunk-size', '500', '--run-id', 'twice', '--quiet'],
+      t.db, { chunkIndex: 3, kind: 'park-in-transaction' }, t.dir);
+    await run.parked(3);
+    run.child.kill('SIGINT');
+    await waitUntil(() => run.stderr().includes('SIGINT: finishing in-flight chunks'), 'the first SIGINT notice');
+    run.child.kill('SIGINT');
+    expect(await run.exited).toEqual({ code: null, signal: 'SIGINT' }); // a shell reports 130
+    expect(run.stderr()).not.toMatch(/FATAL|Abort/i);
     const db = new Database(t.db, { readonly: true });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     expect((db.prepare("SELECT count(*) FROM intel_items").pluck().get() as number) % 500).toBe(0); // whole chunks only

@@ -1,6 +1,13 @@
+/**
+ * kill -9 at known points of a run (workers parked by the fault fixture
+ * before reading a chunk, or inside a chunk's transaction holding the write
+ * lock), then a resume: the tables equal one clean ingest. The test acts
+ * when the workers say where they stopped, never after a delay.
+ */
 import Database from 'better-sqlite3';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { startFaultyCli, type Fault } from './helpers/faults';
 import { tempDir } from './helpers/tmp';
 
 const CLI = resolve(__dirname, '../dist/src/cli/main.js');
@@ -8,14 +15,12 @@ let t: ReturnType<typeof tempDir>;
 beforeEach(() => { t = tempDir('bo-kill-'); });
 afterEach(() => t.cleanup());
 
-function runStatus(db: string, runId: string): string | undefined {
+function committedChunks(db: string, runId: string): number[] {
+  const d = new Database(db, { readonly: true });
   try {
-    const d = new Database(db, { readonly: true, fileMustExist: true });
-    const s = d.prepare('SELECT status FROM runs WHERE run_id = ?').pluck().get(runId) as string | undefined;
+    return d.prepare('SELECT chunk_index FROM run_chunks WHERE run_id = ? ORDER BY chunk_index').pluck().all(runId) as number[];
+  } finally {
     d.close();
-    return s;
-  } catch {
-    return undefined;
   }
 }
 
@@ -30,43 +35,40 @@ function dump(db: string): { items: unknown[]; rejects: unknown[] } {
 }
 
 describe('kill -9 and resume', () => {
-  it('after SIGKILLs at random moments and a final resume, the tables equal one clean ingest', async () => {
+  it('after SIGKILLs with workers stopped before a chunk and inside a chunk\'s transaction, a resume leaves the tables of one clean ingest', async () => {
     const feed = join(t.dir, 'feed.ndjson');
     expect(spawnSync(process.execPath, [CLI, 'generate', '--count', '40000', '--bad-ratio', '0.01', '--seed', '5', '-o', feed]).status).toBe(0);
     const db = join(t.dir, 'crash.sqlite');
-    let seed = 12345;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    let kills = 0;
-    let interrupted = 0; // kills that left a run with some, not all, chunks committed
-    for (let round = 0; round < 4; round++) {
-      const status = runStatus(db, 'k');
-      if (status === 'completed') break;
-      const args = status === undefined ? ['--run-id', 'k'] : ['--resume', 'k'];
-      const child = spawn(process.execPath, [CLI, 'ingest', feed, '--db', db, '--workers', '2', '--chunk-size', '1000', '--quiet', ...args]);
-      const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-      const delay = 300 + Math.floor(rand() * 900);
-      const timer = setTimeout(() => { child.kill('SIGKILL'); kills++; }, delay);
-      await exited;
-      clearTimeout(timer);
-      if (runStatus(db, 'k') === 'running') {
-        const d = new Database(db, { readonly: true });
-        const n = d.prepare("SELECT count(*) FROM run_chunks WHERE run_id = 'k'").pluck().get() as number;
-        d.close();
-        if (n > 0 && n < 40) interrupted++;
-        // The dead owner is detected at once: `runs` shows the run as stale.
-        const runs = JSON.parse(spawnSync(process.execPath, [CLI, 'runs', '--db', db, '--json'], { encoding: 'utf8' }).stdout) as { runId: string; stale: boolean }[];
-        expect(runs.find((r) => r.runId === 'k')?.stale).toBe(true);
-      }
+    const ingest = ['ingest', feed, '--db', db, '--workers', '2', '--chunk-size', '1000', '--quiet'];
+    /** Starts the run (or resumes it), waits until a worker parks at each of `parkAt`, and kills the process. */
+    async function killWhenParked(args: string[], faults: Fault[], parkAt: number[]): Promise<number[]> {
+      const run = startFaultyCli([...ingest, ...args], db, faults, t.dir);
+      for (const c of parkAt) await run.parked(c);
+      run.child.kill('SIGKILL');
+      expect(await run.exited).toEqual({ code: null, signal: 'SIGKILL' });
+      // The dead owner is detected at once: `runs` shows the run as stale.
+      const runs = JSON.parse(spawnSync(process.execPath, [CLI, 'runs', '--db', db, '--json'], { encoding: 'utf8' }).stdout) as { runId: string; status: string; stale: boolean }[];
+      expect(runs.find((r) => r.runId === 'k')).toMatchObject({ status: 'running', stale: true });
+      return committedChunks(db, 'k');
     }
-    expect(kills).toBeGreaterThan(0);
-    expect(interrupted).toBeGreaterThan(0);
-    // Final resume (or first start, if no kill left a run behind).
-    const status = runStatus(db, 'k');
-    if (status !== 'completed') {
-      const args = status === undefined ? ['--run-id', 'k'] : ['--resume', 'k'];
-      const r = spawnSync(process.execPath, [CLI, 'ingest', feed, '--db', db, '--workers', '2', '--chunk-size', '1000', '--json', ...args], { encoding: 'utf8' });
-      expect(r.status).toBe(0);
-    }
+
+    // Both workers stopped before reading chunks 5 and 6: the run holds some, not all, chunks.
+    const first = await killWhenParked(['--run-id', 'k'], [{ chunkIndex: 5, kind: 'park' }, { chunkIndex: 6, kind: 'park' }], [5, 6]);
+    expect(first.length).toBeGreaterThan(0);
+    expect(first).not.toContain(5);
+    expect(first).not.toContain(6);
+    // A worker stopped inside chunk 5's transaction, its rows written but not committed: none of them survive.
+    const second = await killWhenParked(['--resume', 'k'], [{ chunkIndex: 5, kind: 'park-in-transaction' }], [5]);
+    expect(second).not.toContain(5);
+    expect(second).toEqual(expect.arrayContaining(first));
+    // Both workers stopped again further on.
+    const third = await killWhenParked(['--resume', 'k'], [{ chunkIndex: 20, kind: 'park' }, { chunkIndex: 21, kind: 'park' }], [20, 21]);
+    expect(third).toContain(5);
+    expect(third).not.toContain(20);
+    expect(third.length).toBeLessThan(40);
+
+    const r = spawnSync(process.execPath, [CLI, ...ingest, '--resume', 'k', '--json'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
     const clean = join(t.dir, 'clean.sqlite');
     const once = spawnSync(process.execPath, [CLI, 'ingest', feed, '--db', clean, '--workers', '1', '--chunk-size', '1000', '--json'], { encoding: 'utf8' });
     expect(once.status).toBe(0);
@@ -79,5 +81,6 @@ describe('kill -9 and resume', () => {
     d.close();
     expect(run).toMatchObject({ status: 'completed', lines_read: 40000 });
     expect(run.lines_read).toBe((JSON.parse(once.stdout) as { linesRead: number }).linesRead);
+    expect(committedChunks(db, 'k')).toHaveLength(40);
   }, 180_000);
 });

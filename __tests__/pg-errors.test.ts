@@ -71,18 +71,28 @@ test('a URL the driver cannot read: ERR_INVALID_OPTION', async () => {
 
 test('connections lost mid-run (workers and the scheduler): chunks roll back, are retried, and the run completes exactly', async () => {
   let terminated = 0;
-  // Once the run is under way (a chunk is done; before that the query fails: no table yet).
-  const killer = setInterval(() => {
-    db.query(`SELECT pg_terminate_backend(pid) AS t FROM pg_stat_activity
-      WHERE datname = $1 AND application_name LIKE 'brand-orchestrator%' AND state <> 'idle'
-        AND EXISTS (SELECT 1 FROM run_chunks WHERE run_id = 'lost' AND state = 'done')`, [db.name])
-      .then((rows) => { terminated += rows.filter((r) => r.t === true).length; }, () => undefined);
-  }, 100);
+  let finished = false;
+  const doneChunks = async () => Number((await db.query<{ n: string }>(
+    "SELECT count(*) AS n FROM run_chunks WHERE run_id = 'lost' AND state = 'done'").catch(() => [{ n: '0' }]))[0]?.n ?? 0);
+  // Three times, each once more chunks are done, end the run's busy connections until a worker's is among them.
+  // At most three losses can hit one chunk, well inside its 10 attempts, however slow the machine is.
+  const killer = (async () => {
+    for (const after of [2, 12, 24]) {
+      await waitUntilAsync(async () => finished || (await doneChunks()) >= after, `${after} chunks done`);
+      for (let hitWorker = false; !hitWorker && !finished;) {
+        const rows = await db.query<{ t: boolean; app: string }>(`SELECT pg_terminate_backend(pid) AS t, application_name AS app FROM pg_stat_activity
+          WHERE datname = $1 AND application_name LIKE 'brand-orchestrator%' AND state <> 'idle' AND pid <> pg_backend_pid()`, [db.name]);
+        terminated += rows.filter((r) => r.t).length;
+        hitWorker = rows.some((r) => r.t && r.app === 'brand-orchestrator worker');
+      }
+    }
+  })();
   let summary;
   try {
     summary = await runPipeline({ input: feed, workers: 2, runId: 'lost', maxChunkBytes: 64 * 1024, maxAttempts: 10, db: db.url });
   } finally {
-    clearInterval(killer);
+    finished = true;
+    await killer;
   }
   expect(summary).toMatchObject({ status: 'completed', linesRead: 4000, inserted: 4000, rejected: 0 });
   expect(terminated).toBeGreaterThan(0);
@@ -91,3 +101,11 @@ test('connections lost mid-run (workers and the scheduler): chunks roll back, ar
   expect(Number(row?.n)).toBe(4000);
   expect(row?.retries).toBeGreaterThan(0);
 });
+
+async function waitUntilAsync(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -49,8 +49,9 @@ test('an item inserted by another transaction during the merge is counted agains
 
     const run = runPipeline({ input: feed, db: db.url, runId: 'raced', workers: 1 });
     // The chunk found no stored row for the item, so its merge now waits for the other writer's insert.
+    // (In this test's database: other test files run workers on the same server at the same time.)
     await until(async () => (await db.query(
-      "SELECT 1 FROM pg_stat_activity WHERE application_name = 'brand-orchestrator worker' AND wait_event_type = 'Lock'")).length > 0,
+      "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name = 'brand-orchestrator worker' AND wait_event_type = 'Lock'", [db.name])).length > 0,
     'the merge to wait for the other writer');
     await other.query('COMMIT');
     const summary = await run;

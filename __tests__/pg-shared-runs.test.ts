@@ -122,5 +122,5 @@ test('two overlapping feeds at the same time (4 workers x 2 processes each): no 
   const want = new Map([...store.listIntelItemsForRun('A'), ...store.listIntelItemsForRun('B')].map((i) => [i.itemId, i.contentHash]));
   expect(await contents(d)).toEqual(want);
   const [t] = await d.query<{ conflicts: number }>("SELECT sum((telemetry_json->>'conflicts')::int)::int AS conflicts FROM telemetry");
-  expect(t?.conflicts).toBeGreaterThanOrEqual(0); // deadlocks and races retried, if any (recorded for the docs)
+  expect(Number.isInteger(t?.conflicts)).toBe(true); // deadlocks and races retried are recorded (for the docs), zero or more
 });
