@@ -112,7 +112,7 @@ describe('ingest: logs a scheduler can use', () => {
     expect(readFileSync(metrics, 'utf8')).toMatch(/^brand_orchestrator_last_run_success 0$/m);
     const nowhere = cli(['ingest', feedFile(10), '--db', t.db, '--summary-file', join(t.dir, 'no', 'such', 'dir', 's.json')]);
     expect(nowhere.status).toBe(2);
-    expect(nowhere.stderr).toMatch(/Cannot write --summary-file .*s\.json: no such folder/);
+    expect(nowhere.stderr).toMatch(/ERR_OUTPUT: Cannot write --summary-file .*s\.json: folder .*dir does not exist/);
     expect(existsSync(t.db)).toBe(false);
   });
 

@@ -1,27 +1,16 @@
-import {
-  chmodSync, closeSync, fstatSync, fsyncSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats,
-} from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { OutputError } from '../errors';
 import { withReadStore } from '../store/open-read-store';
 import type { DbTarget } from '../store/target';
 import { outputError } from './fs-errors';
-
-/** What a rejects file must never overwrite. */
-export interface ProtectedFiles {
-  /** The SQLite database; none for a server database. */
-  dbPath?: string;
-  /** The input feed's path, or `-` for stdin (then the file behind stdin, if it is one). */
-  input: string;
-}
+import { refuseProtected, statOf, type ProtectedFiles } from './output-guard';
 
 /**
  * `ingest --rejects PATH`: the run's rejects as NDJSON, written so that a
- * wrong path cannot destroy data. The path is checked before the run starts:
- * the database, its -wal/-shm/-journal files and the input are refused
- * (compared by device and inode where the file exists, by resolved path
- * otherwise, so a symlink, a hard link or a relative name is caught too).
+ * wrong path cannot destroy data. The path goes through the output guard
+ * (`refuseProtected`) before the run starts and again before the rename.
  * The rejects go to a temporary file in the same folder, renamed over PATH
  * only once complete: until then an existing PATH keeps its content, and a
  * run that never starts leaves no trace.
@@ -51,8 +40,7 @@ export class RejectsFile {
 
   /** Checks `path` and creates the temporary file next to it; throws `ERR_OUTPUT`. */
   static open(path: string, guard: ProtectedFiles): RejectsFile {
-    const final = canonical(path);
-    refuseProtected(path, final, guard);
+    const final = refuseProtected('--rejects', path, guard);
     const temp = join(dirname(final), `.${basename(final)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     let fd: number;
     try {
@@ -72,7 +60,7 @@ export class RejectsFile {
       fsyncSync(fd); // the data is on disk before the rename makes it the file
       closeSync(fd);
       this.#fd = undefined;
-      refuseProtected(this.#path, this.#final, this.#guard); // the database exists now: checked again by inode
+      refuseProtected('--rejects', this.#path, this.#guard); // the database exists now: checked again by inode
       const mode = modeOf(this.#final);
       if (mode !== undefined) chmodSync(this.#temp, mode);
       renameSync(this.#temp, this.#final);
@@ -115,67 +103,6 @@ async function writeRejects(fd: number, target: DbTarget, runId: string): Promis
 function writeAll(fd: number, text: string): void {
   const bytes = Buffer.from(text);
   for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off);
-}
-
-function refuseProtected(path: string, final: string, guard: ProtectedFiles): void {
-  const target = statOf(final);
-  if (target?.isDirectory()) throw new OutputError(`Refusing --rejects ${path}: it is a folder`);
-  const protectedFiles: [string, string][] = [];
-  if (guard.dbPath !== undefined) {
-    const db = resolve(guard.dbPath);
-    protectedFiles.push(
-      [db, `it is the database (${guard.dbPath})`],
-      [`${db}-wal`, "it is the database's -wal file"],
-      [`${db}-shm`, "it is the database's -shm file"],
-      [`${db}-journal`, "it is the database's -journal file"],
-    );
-  }
-  if (guard.input !== '-') protectedFiles.push([resolve(guard.input), `it is the input (${guard.input})`]);
-  for (const [file, why] of protectedFiles) {
-    if (sameFile(final, target, file)) throw new OutputError(`Refusing --rejects ${path}: ${why}; nothing was written`);
-  }
-  if (guard.input === '-' && target !== undefined && sameInode(target, stdinStats())) {
-    throw new OutputError(`Refusing --rejects ${path}: it is the input (the file behind stdin); nothing was written`);
-  }
-}
-
-/** By device and inode when both exist, else by resolved path (a file the run may still create). */
-function sameFile(final: string, target: Stats | undefined, other: string): boolean {
-  const o = statOf(other);
-  if (target !== undefined && o !== undefined) return sameInode(target, o);
-  return final === canonical(other);
-}
-
-function sameInode(a: Stats, b: Stats | undefined): boolean {
-  return b !== undefined && a.dev === b.dev && a.ino === b.ino;
-}
-
-/** The absolute path with every existing part's symlinks resolved. */
-function canonical(path: string): string {
-  const abs = resolve(path);
-  try {
-    return realpathSync(abs);
-  } catch {
-    const parent = dirname(abs);
-    return parent === abs ? abs : join(canonical(parent), basename(abs));
-  }
-}
-
-function statOf(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-function stdinStats(): Stats | undefined {
-  try {
-    const s = fstatSync(0);
-    return s.isFile() ? s : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Permission bits of an existing file, kept by the file that replaces it. */

@@ -5,6 +5,7 @@ import { targetLabel, type DbTarget } from '../store/target';
 import { fmtDuration, fmtInt, plural } from './format';
 import { rejectsHint, resumeHint } from './hints';
 import type { Logger } from './logger';
+import type { ProtectedFiles } from './output-guard';
 import { writeFileAtomic } from './report-files';
 
 export interface ReportError { code: string; message: string }
@@ -62,17 +63,30 @@ export function logSummary(log: Logger, report: RunReport): void {
   });
 }
 
-/** Writes the report to `--summary-file` (JSON) and `--metrics-file` (OpenMetrics); a failed write is logged, not fatal. */
-export function writeReportFiles(files: { summary?: string; metrics?: string }, report: RunReport | SetupFailureReport, log: Logger): void {
-  const outputs: [string | undefined, () => string][] = [[files.summary, () => `${JSON.stringify(report, null, 2)}\n`], [files.metrics, () => metricsText(report)]];
-  for (const [path, text] of outputs) {
+/** Where `--summary-file` and `--metrics-file` go, and what they must never overwrite. */
+export interface ReportFiles { summary?: string; metrics?: string; guard: ProtectedFiles }
+
+/**
+ * Writes the report to `--summary-file` (JSON) and `--metrics-file`
+ * (OpenMetrics), each atomically; a file that cannot be written is logged
+ * and counted (the caller fails the job: an output the operator asked for
+ * and did not get is a failed night), and the other is still written.
+ */
+export function writeReportFiles(files: ReportFiles, report: RunReport | SetupFailureReport, log: Logger): number {
+  const outputs: [string, string | undefined, () => string][] = [
+    ['--summary-file', files.summary, () => `${JSON.stringify(report, null, 2)}\n`], ['--metrics-file', files.metrics, () => metricsText(report)],
+  ];
+  let failed = 0;
+  for (const [flag, path, text] of outputs) {
     if (path === undefined) continue;
     try {
-      writeFileAtomic(path, text());
+      writeFileAtomic(flag, path, text(), files.guard);
     } catch (err) {
-      log.error(`could not write ${path}: ${toError(err).message}`);
+      failed++;
+      log.error(`${reportError(err).code}: ${toError(err).message}`);
     }
   }
+  return failed;
 }
 
 /**

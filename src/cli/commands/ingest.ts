@@ -11,8 +11,9 @@ import { CliError, EXIT, signalExitCode } from '../exit-codes';
 import { atLeast, createLogger, type Logger } from '../logger';
 import { createProgress } from '../progress';
 import { RejectsFile } from '../rejects-file';
+import { refuseSameOutputs } from '../output-guard';
 import { checkWritable } from '../report-files';
-import { buildReport, logSummary, reportError, writeReportFiles } from '../run-report';
+import { buildReport, logSummary, reportError, writeReportFiles, type ReportFiles } from '../run-report';
 import { DB_HELP, intArg, isDefaultDb, ratioOrNoneArg, resolveTarget, type GlobalOpts } from '../shared';
 import { withStopSignals } from '../signals';
 
@@ -55,8 +56,7 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
   const job = await prepare(file, opts);
   const { target, db, input, log } = job;
   // Found out now, not after an hour of ingesting.
-  const rejectsFile = opts.rejects === undefined ? undefined
-    : RejectsFile.open(opts.rejects, { dbPath: target.kind === 'sqlite' ? target.path : undefined, input: file });
+  const rejectsFile = opts.rejects === undefined ? undefined : RejectsFile.open(opts.rejects, job.files.guard);
   const progress = createProgress(job.progressMode, log);
   const announce = announcer(job, opts);
   const { outcome, signal } = await withStopSignals(log, progress, (abort) => runPipeline({
@@ -84,7 +84,7 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
   if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   for (const w of summary.warnings ?? []) log.warn(w); // before the summary, whose last line is what to do next
   logSummary(log, report);
-  writeReportFiles(job.files, report, log);
+  const unwritten = writeReportFiles(job.files, report, log);
   if (rejectsFile !== undefined) {
     try {
       await rejectsFile.commit(target, summary.runId);
@@ -93,6 +93,11 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
     }
   }
   if (failure) return EXIT.FAILED;
+  if (unwritten > 0) {
+    // The data is in; the night still failed: a file the operator asked for is missing.
+    log.error(`run ${summary.runId} is ${summary.status} and its data committed, but ${unwritten === 1 ? 'an output file' : 'output files'} could not be written (above)`);
+    return EXIT.FAILED;
+  }
   return summary.status === 'cancelled' ? signalExitCode(signal ?? 'SIGINT') : EXIT.OK;
 }
 
@@ -104,7 +109,7 @@ interface Job {
   input: string | null;
   runId: string;
   log: Logger;
-  files: { summary?: string; metrics?: string };
+  files: ReportFiles;
   progressMode: 'tty' | 'log' | 'none';
   /** The SQLite file did not exist before this run (never true for a server database). */
   fresh: boolean;
@@ -117,9 +122,13 @@ async function prepare(file: string, opts: IngestOpts): Promise<Job> {
   if (opts.join === true && opts.runId === undefined) {
     throw new CliError('--join needs --run-id: every process of a shared run names the same run', EXIT.USAGE, 'ERR_INVALID_OPTION');
   }
-  const files = {
-    summary: opts.summaryFile === undefined ? undefined : checkWritable('--summary-file', opts.summaryFile),
-    metrics: opts.metricsFile === undefined ? undefined : checkWritable('--metrics-file', opts.metricsFile),
+  // Every output path goes through the one guard: never the database, its companions or the input, never two flags on one file.
+  const guard = { dbPath: target.kind === 'sqlite' ? target.path : undefined, input: file };
+  refuseSameOutputs([['--rejects', opts.rejects], ['--summary-file', opts.summaryFile], ['--metrics-file', opts.metricsFile]]);
+  const files: ReportFiles = {
+    summary: opts.summaryFile === undefined ? undefined : checkWritable('--summary-file', opts.summaryFile, guard),
+    metrics: opts.metricsFile === undefined ? undefined : checkWritable('--metrics-file', opts.metricsFile, guard),
+    guard,
   };
   const runId = opts.resume === undefined ? opts.runId ?? randomUUID() : await resumedRunId(target, opts.resume);
   const tty = process.stderr.isTTY === true;
