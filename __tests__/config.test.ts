@@ -1,4 +1,5 @@
 import { asDict, loadConfig, DEFAULT_CONFIG, type AppConfig } from '../src/config';
+import { resolvePipelineOptions } from '../src/pipeline/options';
 
 describe('loadConfig()', () => {
   it('returns every default of the spec when the environment is empty', () => {
@@ -40,7 +41,7 @@ describe('loadConfig()', () => {
 
   it('rejects misspelled override keys and non-numeric thresholds', () => {
     expect(() => loadConfig({}, { dbpath: 'x' } as never)).toThrow(/Unknown config override `dbpath`/);
-    expect(() => loadConfig({}, { thresholds: { watch: Number.NaN } })).toThrow(/`watch` to be a finite number/);
+    expect(() => loadConfig({}, { thresholds: { watch: Number.NaN } })).toThrow(/`config\.thresholds\.watch` to be a finite number/);
   });
 
   it('is deeply frozen, including nested arrays', () => {
@@ -73,5 +74,51 @@ describe('asDict()', () => {
     expect(() => { (d as { db_path: string }).db_path = 'x'; }).toThrow(TypeError);
     expect(asDict(c).brand.forbidden_tactics).toHaveLength(4);
     expect(d.brand.forbidden_tactics).not.toBe(c.brand.forbiddenTactics);
+  });
+});
+
+describe('validateConfig() at the runPipeline boundary', () => {
+  const base = loadConfig({});
+  const run = (config: unknown) => resolvePipelineOptions({ input: 'feed.ndjson', dbPath: 'x.sqlite', config: config as AppConfig });
+  it.each([
+    ['a NaN weight', { ...base, weights: { ...base.weights, impact: NaN } }, /Expected `config\.weights\.impact` to be a finite number from 0 to 1000000, got NaN \(number\)/],
+    ['an infinite threshold', { ...base, thresholds: { ...base.thresholds, watch: Infinity } }, /`config\.thresholds\.watch` to be a finite number from 0 to 100, got Infinity/],
+    ['a negative weight', { ...base, weights: { ...base.weights, virality: -5 } }, /`config\.weights\.virality` .* got -5 \(number\)/],
+    ['a confidence threshold past its cap', { ...base, thresholds: { ...base.thresholds, minConfidencePromote: 11 } }, /minConfidencePromote` to be a finite number from 0 to 10/],
+    ['a string for a number', { ...base, thresholds: { ...base.thresholds, optional: '60' } }, /got "60" \(string\)/],
+    ['weights all 0', { ...base, weights: { impact: 0, timeliness: 0, virality: 0, relevance: 0, confidence: 0 } }, /`config\.weights` to be weights not all 0/],
+    ['a missing key', { ...base, thresholds: { mustCover: 75 } }, /Missing key `config\.thresholds\.optional`/],
+    ['a missing section', (({ brand: _b, ...rest }) => rest)(base), /Missing key `config\.brand`/],
+    ['an unknown key', { ...base, weights: { ...base.weights, reach: 3 } }, /Unknown key `config\.weights\.reach`/],
+    ['a list of non-strings', { ...base, brand: { ...base.brand, forbiddenTactics: [1] } }, /`config\.brand\.forbiddenTactics` to be a list of strings/],
+    ['not an object', 'defaults', /`config` to be an object, got "defaults" \(string\)/],
+  ])('refuses %s with ERR_INVALID_OPTION', (_what, config, message) => {
+    expect(() => run(config)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(message) }));
+  });
+
+  it('accepts a whole valid config and hands on a frozen copy', () => {
+    const given = structuredClone(base) as { thresholds: { watch: number } };
+    given.thresholds.watch = 40;
+    const resolved = run(given).config;
+    expect(resolved.thresholds.watch).toBe(40);
+    expect(Object.isFrozen(resolved.thresholds)).toBe(true);
+    expect(resolved).not.toBe(given);
+  });
+
+  it('refuses out-of-range overrides in loadConfig with ERR_INVALID_CONFIG', () => {
+    expect(() => loadConfig({}, { weights: { impact: NaN } })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CONFIG' }));
+    expect(() => loadConfig({}, { thresholds: { watch: 101 } })).toThrow(/`config\.thresholds\.watch` to be a finite number from 0 to 100, got 101/);
+  });
+});
+
+describe('workerResourceLimits', () => {
+  it.each([
+    [{ maxOldGenerationSizeMb: -1 }, /`workerResourceLimits\.maxOldGenerationSizeMb` to be a positive number \(MB\), got -1/],
+    [{ maxOldGenerationSizeMb: '64' }, /got "64" \(string\)/],
+    [{ heapMb: 64 }, /Unknown key `workerResourceLimits\.heapMb`/],
+    [42, /`workerResourceLimits` to be an object, got 42 \(number\)/],
+  ])('refuses %p with ERR_INVALID_OPTION', (limits, message) => {
+    expect(() => resolvePipelineOptions({ input: 'f', dbPath: 'x.sqlite', workerResourceLimits: limits as never }))
+      .toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(message) }));
   });
 });

@@ -2,6 +2,7 @@
  * Immutable application config (spec section 5). Resolved once at the
  * boundary by {@link loadConfig}; every object in it is frozen.
  */
+import { describeValue } from './describe';
 import { InvalidOptionError } from './errors';
 
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
@@ -136,11 +137,61 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     thresholds: { ...d.thresholds, ...overrides.thresholds },
     sourcePolicy: { ...d.sourcePolicy, ...overrides.sourcePolicy },
   };
-  for (const [k, v] of Object.entries({ ...config.weights, ...config.thresholds })) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-      throw new InvalidOptionError(`Expected config \`${k}\` to be a finite number >= 0, got ${JSON.stringify(v)}`, 'ERR_INVALID_CONFIG');
+  return validateConfig(config, 'config', 'ERR_INVALID_CONFIG');
+}
+
+/** Every key of a config and the checks of its leaves: one table, so no key is forgotten and none unknown passes. */
+const STRING_LIST = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'a list of strings';
+const NON_EMPTY = (v: unknown) => typeof v === 'string' && v.length > 0 ? undefined : 'a non-empty string';
+const LEVEL = (v: unknown) => (LOG_LEVELS as readonly unknown[]).includes(v) ? undefined : `one of ${LOG_LEVELS.join(', ')}`;
+const range = (lo: number, hi: number) => (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= lo && v <= hi
+  ? undefined : `a finite number from ${lo} to ${hi}`;
+const WEIGHT = range(0, 1e6);
+const SCORE = range(0, 100);
+const CONFIDENCE = range(0, 10);
+type Check = (v: unknown) => string | undefined;
+const SHAPE: Readonly<Record<string, Check | Readonly<Record<string, Check>>>> = {
+  dbPath: NON_EMPTY, artifactsDir: NON_EMPTY, logLevel: LEVEL,
+  brand: { pillars: STRING_LIST, forbiddenTactics: STRING_LIST, alwaysCoverTriggers: STRING_LIST },
+  weights: { impact: WEIGHT, timeliness: WEIGHT, virality: WEIGHT, relevance: WEIGHT, confidence: WEIGHT },
+  thresholds: { mustCover: SCORE, optional: SCORE, watch: SCORE, minConfidencePromote: CONFIDENCE, minConfidenceMonitor: CONFIDENCE },
+  sourcePolicy: { tierADomains: STRING_LIST },
+};
+
+/**
+ * Checks a whole config (every key present, no unknown key, each value of
+ * its type and range, weights not all zero) and returns a frozen copy: a
+ * config that would store rows no one can read back (a NaN score) is
+ * refused before a run starts. `what` names it in messages, `code` is the
+ * error's code.
+ *
+ * @example
+ * validateConfig({ ...loadConfig(), weights: { ...w, impact: NaN } }, 'config', 'ERR_INVALID_OPTION');
+ * // throws: Expected `config.weights.impact` to be a finite number from 0 to 1000000, got NaN (number)
+ */
+export function validateConfig(value: unknown, what: string, code: 'ERR_INVALID_CONFIG' | 'ERR_INVALID_OPTION'): AppConfig {
+  const fail = (path: string, expected: string, got: unknown): never => {
+    throw new InvalidOptionError(`Expected \`${path}\` to be ${expected}, got ${describeValue(got)}`, code);
+  };
+  const walk = (v: unknown, shape: Readonly<Record<string, Check | Readonly<Record<string, Check>>>>, path: string): void => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(path, 'an object', v);
+    const obj = v as Record<string, unknown>;
+    for (const key of Object.keys(obj)) {
+      if (!(key in shape)) {
+        throw new InvalidOptionError(`Unknown key \`${path}.${key}\`; expected ${Object.keys(shape).join(', ')}`, code);
+      }
     }
-  }
+    for (const [key, check] of Object.entries(shape)) {
+      if (!(key in obj)) throw new InvalidOptionError(`Missing key \`${path}.${key}\` (pass a whole config, e.g. from loadConfig())`, code);
+      if (typeof check === 'function') {
+        const expected = check(obj[key]);
+        if (expected !== undefined) fail(`${path}.${key}`, expected, obj[key]);
+      } else walk(obj[key], check, `${path}.${key}`);
+    }
+  };
+  walk(value, SHAPE, what);
+  const config = value as AppConfig;
+  if (Object.values(config.weights).every((w) => w === 0)) fail(`${what}.weights`, 'weights not all 0 (the trend score divides by their sum)', config.weights);
   return deepFreeze(structuredClone(config));
 }
 

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { loadConfig, type AppConfig } from '../config';
+import { loadConfig, validateConfig, type AppConfig } from '../config';
+import { describeValue } from '../describe';
 import { InvalidOptionError } from '../errors';
 import { parseDbTarget, type DbTarget } from '../store/target';
 import type { Synchronous } from '../store/types';
@@ -70,26 +71,26 @@ const KEYS = new Set<string>([
 
 /** Applies defaults, validates, cross-checks; the result is frozen. @internal */
 export function resolvePipelineOptions(o: RunPipelineOptions): ResolvedPipelineOptions {
-  if (o === null || typeof o !== 'object') throw new InvalidOptionError(`Expected an options object, got ${describe(o)}`);
+  if (o === null || typeof o !== 'object') throw new InvalidOptionError(`Expected an options object, got ${describeValue(o)}`);
   for (const key of Object.keys(o)) {
     if (!KEYS.has(key)) throw new InvalidOptionError(`Unknown option \`${key}\`; expected one of ${[...KEYS].join(', ')}`);
   }
   if (o.input === undefined || o.input === null) throw new InvalidOptionError('Expected `input` (a file path, a Readable or an iterable), got nothing');
-  const config = o.config ?? loadConfig();
+  const config = o.config === undefined ? loadConfig() : validateConfig(o.config, 'config', 'ERR_INVALID_OPTION');
   const workers = int('workers', o.workers ?? defaultWorkers(availableParallelism()), 1, 64);
   const synchronous = (o.synchronous ?? 'NORMAL').toUpperCase();
   if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
-    throw new InvalidOptionError(`Expected \`synchronous\` to be 'NORMAL' or 'FULL', got ${describe(o.synchronous)}`);
+    throw new InvalidOptionError(`Expected \`synchronous\` to be 'NORMAL' or 'FULL', got ${describeValue(o.synchronous)}`);
   }
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new InvalidOptionError(`Expected \`signal\` to be an AbortSignal, got ${describe(o.signal)}`);
-  if (o.parseAll !== undefined && typeof o.parseAll !== 'boolean') throw new InvalidOptionError(`Expected \`parseAll\` to be a boolean, got ${describe(o.parseAll)}`);
-  if (o.force !== undefined && typeof o.force !== 'boolean') throw new InvalidOptionError(`Expected \`force\` to be a boolean, got ${describe(o.force)}`);
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new InvalidOptionError(`Expected \`signal\` to be an AbortSignal, got ${describeValue(o.signal)}`);
+  if (o.parseAll !== undefined && typeof o.parseAll !== 'boolean') throw new InvalidOptionError(`Expected \`parseAll\` to be a boolean, got ${describeValue(o.parseAll)}`);
+  if (o.force !== undefined && typeof o.force !== 'boolean') throw new InvalidOptionError(`Expected \`force\` to be a boolean, got ${describeValue(o.force)}`);
   if (o.force === true && o.resume === undefined) throw new InvalidOptionError('`force` takes over a run being resumed; give `resume` too');
-  if (o.join !== undefined && typeof o.join !== 'boolean') throw new InvalidOptionError(`Expected \`join\` to be a boolean, got ${describe(o.join)}`);
-  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new InvalidOptionError(`Expected \`onProgress\` to be a function, got ${describe(o.onProgress)}`);
+  if (o.join !== undefined && typeof o.join !== 'boolean') throw new InvalidOptionError(`Expected \`join\` to be a boolean, got ${describeValue(o.join)}`);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new InvalidOptionError(`Expected \`onProgress\` to be a function, got ${describeValue(o.onProgress)}`);
   for (const k of ['runId', 'resume', 'db', 'dbPath', 'runType'] as const) {
     const v = o[k];
-    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new InvalidOptionError(`Expected \`${k}\` to be a non-empty string, got ${describe(v)}`);
+    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new InvalidOptionError(`Expected \`${k}\` to be a non-empty string, got ${describeValue(v)}`);
   }
   if (o.runId !== undefined && o.resume !== undefined && o.runId !== o.resume) {
     throw new InvalidOptionError(`\`runId\` (${o.runId}) and \`resume\` (${o.resume}) name different runs; give only \`resume\``);
@@ -123,7 +124,7 @@ export function resolvePipelineOptions(o: RunPipelineOptions): ResolvedPipelineO
     signal: o.signal,
     onProgress: o.onProgress,
     progressIntervalMs: int('progressIntervalMs', o.progressIntervalMs ?? 500, 0, 3_600_000),
-    workerResourceLimits: o.workerResourceLimits ?? DEFAULT_WORKER_LIMITS,
+    workerResourceLimits: resourceLimits(o.workerResourceLimits) ?? DEFAULT_WORKER_LIMITS,
   });
 }
 
@@ -150,23 +151,32 @@ function dbTarget(o: RunPipelineOptions, config: AppConfig): DbTarget {
 function int(name: string, v: unknown, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
-    throw new InvalidOptionError(`Expected \`${name}\` to be an integer ${range}, got ${describe(v)}`);
+    throw new InvalidOptionError(`Expected \`${name}\` to be an integer ${range}, got ${describeValue(v)}`);
   }
   return v;
 }
 
 function ratio(name: string, v: unknown): number {
   if (v === 'none') return Number.POSITIVE_INFINITY;
-  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new InvalidOptionError(`Expected \`${name}\` to be a number from 0 to 1 or 'none', got ${describe(v)}`);
+  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new InvalidOptionError(`Expected \`${name}\` to be a number from 0 to 1 or 'none', got ${describeValue(v)}`);
   return v;
 }
 
-function describe(v: unknown): string {
-  if (typeof v === 'string') return `${JSON.stringify(v)} (string)`;
-  if (typeof v === 'function') return 'a function';
-  if (v === null) return 'null';
-  if (typeof v === 'object') return Array.isArray(v) ? 'an array' : 'an object';
-  return `${String(v)} (${typeof v})`;
+const LIMIT_KEYS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
+
+/** `workerResourceLimits`: Node's `ResourceLimits`, each given limit a positive finite number. */
+function resourceLimits(v: RunPipelineOptions['workerResourceLimits']): RunPipelineOptions['workerResourceLimits'] {
+  if (v === undefined) return undefined;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new InvalidOptionError(`Expected \`workerResourceLimits\` to be an object, got ${describeValue(v)}`);
+  for (const [k, n] of Object.entries(v)) {
+    if (!(LIMIT_KEYS as readonly string[]).includes(k)) {
+      throw new InvalidOptionError(`Unknown key \`workerResourceLimits.${k}\`; expected ${LIMIT_KEYS.join(', ')}`);
+    }
+    if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) {
+      throw new InvalidOptionError(`Expected \`workerResourceLimits.${k}\` to be a positive number (MB), got ${describeValue(n)}`);
+    }
+  }
+  return Object.freeze({ ...v });
 }
 
 /** `join` shares a run among processes: PostgreSQL only, and every process must name the run. */
