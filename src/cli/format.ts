@@ -1,13 +1,18 @@
 import { once } from 'node:events';
 
 /**
- * Control characters (C0, DEL, C1) and the bidirectional overrides and
- * isolates: a terminal obeys the first (an ESC sequence can clear the screen
- * or set the window title) and renders text reordered by the second.
+ * Control characters (C0, DEL, C1), the bidirectional overrides and
+ * isolates, the line and paragraph separators and the zero-width
+ * characters: a terminal obeys the first (an ESC sequence can clear the
+ * screen or set the window title), renders text reordered by the second,
+ * breaks lines at the third and shows nothing for the last.
  */
-const UNSAFE_CLASS = '[\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]';
+const UNSAFE_ABOVE_C0 = '\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2060\\u2066-\\u2069\\ufeff';
+const UNSAFE_CLASS = `[\\u0000-\\u001f${UNSAFE_ABOVE_C0}]`;
 const UNSAFE = new RegExp(UNSAFE_CLASS);
 const UNSAFE_ALL = new RegExp(UNSAFE_CLASS, 'g');
+/** What JSON text still holds raw: `JSON.stringify` escapes C0 in strings, and its own line breaks must stay. */
+const JSON_UNSAFE_ALL = new RegExp(`[${UNSAFE_ABOVE_C0}]`, 'g');
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /**
@@ -19,6 +24,16 @@ const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 export function escapeControl(s: string): string {
   if (!UNSAFE.test(s)) return s;
   return s.replace(/\\/g, '\\\\').replace(UNSAFE_ALL, (c) => NAMED[c] ?? escapeCode(c.charCodeAt(0)));
+}
+
+/**
+ * JSON text (from `JSON.stringify`) safe to print on a terminal: the unsafe
+ * characters JSON leaves raw (DEL, C1, bidi, separators, zero-width) become
+ * `\\uXXXX` escapes. They can only stand inside strings, so the text parses
+ * to the same value.
+ */
+export function jsonSafe(json: string): string {
+  return json.replace(JSON_UNSAFE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function escapeCode(code: number): string {

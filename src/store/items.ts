@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { contentHash } from '../domain/hash';
+import { StoreError } from '../errors';
 import type { Decision, IntelRow } from '../domain/types';
 import type { IntelItem, UpsertCounts } from './types';
 
@@ -179,15 +180,15 @@ function prepareStage(db: Database.Database): StageStatements {
   };
 }
 
-/** One JSON.parse per JSON column, nothing parsed twice. */
+/** One JSON.parse per JSON column, nothing parsed twice; a column that does not parse is named, with its item. */
 export function toItem(r: ItemRow): IntelItem {
   return {
     itemId: r.item_id, runId: r.run_id, itemType: r.item_type, title: r.title, summary: r.summary,
-    claims: JSON.parse(r.claims_json) as unknown[],
-    evidence: JSON.parse(r.evidence_json) as unknown[],
-    scores: JSON.parse(r.scores_json) as Record<string, number> | null,
-    riskFlags: JSON.parse(r.risk_flags_json) as string[],
-    explainability: JSON.parse(r.explainability_json) as string[],
+    claims: jsonColumn(r, 'claims_json') as unknown[],
+    evidence: jsonColumn(r, 'evidence_json') as unknown[],
+    scores: jsonColumn(r, 'scores_json') as Record<string, number> | null,
+    riskFlags: jsonColumn(r, 'risk_flags_json') as string[],
+    explainability: jsonColumn(r, 'explainability_json') as string[],
     trendScore: r.trend_score, decision: r.decision, decisionReason: r.decision_reason,
     contentHash: contentHash({
       itemType: r.item_type, title: r.title, summary: r.summary, claimsJson: r.claims_json, evidenceJson: r.evidence_json,
@@ -196,4 +197,15 @@ export function toItem(r: ItemRow): IntelItem {
     }),
     createdAt: r.created_at, updatedAt: r.updated_at,
   };
+}
+
+/** The JSON columns of `intel_items`, which `verify` checks parse. */
+export const JSON_COLUMNS = ['claims_json', 'evidence_json', 'scores_json', 'risk_flags_json', 'explainability_json'] as const;
+
+function jsonColumn(r: ItemRow, column: (typeof JSON_COLUMNS)[number]): unknown {
+  try {
+    return JSON.parse(r[column]);
+  } catch (err) {
+    throw new StoreError('ERR_DB_CORRUPT', `Item ${JSON.stringify(r.item_id)}: its ${column} column does not hold valid JSON (${(err as Error).message}); \`verify\` lists every such row`, { cause: err });
+  }
 }

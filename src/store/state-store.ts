@@ -3,7 +3,7 @@ import type { IntelRow } from '../domain/types';
 import { StoreError, fromSqliteError } from '../errors';
 import { ChunksRepo } from './chunks';
 import { openDatabase, resolveStoreOptions } from './connection';
-import { ItemsRepo } from './items';
+import { ItemsRepo, JSON_COLUMNS } from './items';
 import { RunsRepo, unknownRun } from './runs';
 import { TelemetryRepo } from './telemetry';
 import type {
@@ -173,6 +173,14 @@ export class StateStore {
     for (const fk of db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[]) {
       problems.push(`foreign key: ${fk.table} row ${fk.rowid} points to a missing ${fk.parent} row`);
     }
+    // Rows a reader cannot parse (written by hand, or by a version that stored NaN): named, at most 20.
+    const invalid = JSON_COLUMNS.map((c) => `json_valid(${c}) = 0`).join(' OR ');
+    const bad = db.prepare(`SELECT item_id, ${JSON_COLUMNS.map((c) => `json_valid(${c}) AS ${c}`).join(', ')} FROM main.intel_items WHERE ${invalid} LIMIT 21`)
+      .all() as (Record<(typeof JSON_COLUMNS)[number], number> & { item_id: string })[];
+    for (const row of bad.slice(0, 20)) {
+      problems.push(`item ${JSON.stringify(row.item_id)}: ${JSON_COLUMNS.filter((c) => row[c] === 0).join(', ')} not valid JSON`);
+    }
+    if (bad.length > 20) problems.push('more items with columns that are not valid JSON (the first 20 are listed)');
     return problems;
   }
 }

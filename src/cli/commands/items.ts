@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { withReadStore } from '../../store/open-read-store';
 import type { IntelItem } from '../../store/types';
 import { CliError, EXIT } from '../exit-codes';
-import { mapIterable, writeLines, writeTable } from '../format';
+import { jsonSafe, mapIterable, writeLines, writeTable } from '../format';
 import { resolveTarget, writeJson, type GlobalOpts } from '../shared';
 
 interface ExportOpts { run?: string; format: 'ndjson' | 'table' }
@@ -34,7 +34,7 @@ async function exportItems(opts: ExportOpts, cmd: Command): Promise<void> {
       ));
       return;
     }
-    await writeLines(process.stdout, mapIterable(store.iterateIntelItemsForRun(runId), (item) => JSON.stringify(toInputLine(item))));
+    await writeLines(process.stdout, mapIterable(store.iterateIntelItemsForRun(runId), (item) => jsonSafe(JSON.stringify(toInputLine(item)))));
   });
 }
 
