@@ -228,6 +228,8 @@ describe('brand-orchestrator verify', () => {
     const v = cli(['verify', '--db', t.db]);
     expect(v.status).toBe(1);
     expect(v.stdout).toMatch(/^problem: Cannot .* database .*: file is not a database \(SQLITE_NOTADB\)\n$/);
-    expect(cli(['runs', '--db', t.db]).stderr).toMatch(/^brand-orchestrator: ERR_DB: .*\(SQLITE_NOTADB\)\n$/);
+    const runs = cli(['runs', '--db', t.db]);
+    expect(runs.stderr).toMatch(/^brand-orchestrator: ERR_DB_CORRUPT: Cannot .* file is not a database \(SQLITE_NOTADB\); `verify` reports what is damaged\n$/);
+    expect(runs.status).toBe(1);
   });
 });

@@ -152,7 +152,8 @@ export function fromSqliteError(err: unknown, context: string): BrandOrchestrato
     if (sqliteCode === 'SQLITE_IOERR_GETTEMPPATH') {
       return new StoreError('ERR_TEMP_DIR', `${context}: ${tempDirProblem() ?? 'SQLite found no folder for its temporary files'}`, { cause: e });
     }
-    if (sqliteCode.startsWith('SQLITE_CORRUPT')) {
+    // An overwritten header reads as "not a database": damage, like a malformed page.
+    if (sqliteCode.startsWith('SQLITE_CORRUPT') || sqliteCode === 'SQLITE_NOTADB') {
       return new StoreError('ERR_DB_CORRUPT', `${context}: ${e.message} (${sqliteCode})`, { cause: e });
     }
     if (sqliteCode.startsWith('SQLITE_')) {

@@ -6,6 +6,7 @@ import { withReadStore } from '../store/open-read-store';
 import type { DbTarget } from '../store/target';
 import { outputError } from './fs-errors';
 import { refuseProtected, statOf, type ProtectedFiles } from './output-guard';
+import { onStop } from './signals';
 
 /**
  * `ingest --rejects PATH`: the run's rejects as NDJSON, written so that a
@@ -26,7 +27,7 @@ export class RejectsFile {
   readonly #temp: string;
   readonly #guard: ProtectedFiles;
   #fd: number | undefined;
-  readonly #cleanup = () => this.discard();
+  readonly #forget: () => void;
 
   private constructor(path: string, final: string, temp: string, fd: number, guard: ProtectedFiles) {
     this.#path = path;
@@ -34,8 +35,8 @@ export class RejectsFile {
     this.#temp = temp;
     this.#fd = fd;
     this.#guard = guard;
-    // A second Ctrl-C exits at once: the temporary file goes with the process.
-    process.once('exit', this.#cleanup);
+    // At exit, and when a second Ctrl-C ends the process at once, the temporary file goes with it.
+    this.#forget = onStop(() => this.discard());
   }
 
   /** Checks `path` and creates the temporary file next to it; throws `ERR_OUTPUT`. */
@@ -64,7 +65,7 @@ export class RejectsFile {
       const mode = modeOf(this.#final);
       if (mode !== undefined) chmodSync(this.#temp, mode);
       renameSync(this.#temp, this.#final);
-      process.off('exit', this.#cleanup);
+      this.#forget();
     } catch (err) {
       this.discard();
       throw err instanceof OutputError ? err : outputError(this.#path, err);
@@ -73,7 +74,7 @@ export class RejectsFile {
 
   /** Removes the temporary file; the path keeps what it held. */
   discard(): void {
-    process.off('exit', this.#cleanup);
+    this.#forget();
     if (this.#fd !== undefined) {
       closeSync(this.#fd);
       this.#fd = undefined;

@@ -41,6 +41,22 @@ export async function withStopSignals<T>(
  * lock) then aborted the whole process natively (exit 134).
  */
 function dieBy(sig: StopSignal): void {
+  for (const cleanup of hardStopCleanups) cleanup(); // no 'exit' event follows a death by signal
   process.removeAllListeners(sig); // back to the default action
   process.kill(process.pid, sig);
+}
+
+const hardStopCleanups = new Set<() => void>();
+
+/**
+ * Runs `cleanup` (synchronous: remove a temporary file) if a second signal
+ * ends the process at once, and on a normal exit; returns what unregisters it.
+ */
+export function onStop(cleanup: () => void): () => void {
+  hardStopCleanups.add(cleanup);
+  process.once('exit', cleanup);
+  return () => {
+    hardStopCleanups.delete(cleanup);
+    process.off('exit', cleanup);
+  };
 }

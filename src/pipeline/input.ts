@@ -2,7 +2,7 @@ import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:
 import { open as openFileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { InputError, InvalidOptionError, toError } from '../errors';
+import { BrandOrchestratorError, InputError, InvalidOptionError, toError } from '../errors';
 import type { ChunkMeta } from '../store/types';
 import { Chunker } from './chunker';
 import { asByteSource, itemBytes } from './input-forms';
@@ -46,11 +46,20 @@ export function openInput(given: PipelineInput): OpenedInput {
   throw new InvalidOptionError('Expected `input` to be a file path or file: URL, bytes, a Readable or an iterable of lines, bytes or objects');
 }
 
+function openPipe(path: string): OpenedInput {
+  const what = `input ${path}`;
+  const src = new Source(() => createReadStream(path, { highWaterMark: 1 << 20 }));
+  const bytes = gunzipIfCompressed(readableBytes(src, what), what);
+  return { bytes, totalBytes: undefined, close: () => { src.close(); bytes.return(undefined).catch(() => undefined); } };
+}
+
 function openFile(path: string): OpenedInput {
   let size: number;
   let gzip = false;
   try {
     const st = statSync(path);
+    // A named pipe or a process substitution `<(zcat feed.gz)`: streamed like stdin (no size, so no percentage).
+    if (st.isFIFO() || st.isSocket() || st.isCharacterDevice()) return openPipe(path);
     if (!st.isFile()) throw new Error('not a regular file');
     size = st.size;
     const fd = openSync(path, 'r');
@@ -222,7 +231,13 @@ async function* readableBytes(source: Source, what: string): AsyncGenerator<Uint
 }
 
 async function* iterableBytes(items: AsyncIterable<unknown> | Iterable<unknown>): AsyncGenerator<Uint8Array> {
-  for await (const item of items) yield itemBytes(item, 'input iterable');
+  try {
+    for await (const item of items) yield itemBytes(item, 'input iterable');
+  } catch (err) {
+    // A generator that throws is an input that failed to read, as a stream that errors is.
+    if (err instanceof BrandOrchestratorError) throw err;
+    throw new InputError('ERR_INPUT', `Reading input iterable failed: ${toError(err).message}`, { cause: err });
+  }
 }
 
 function isReadable(v: unknown): v is NodeJS.ReadableStream {

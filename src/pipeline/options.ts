@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { loadConfig, validateConfig, type AppConfig } from '../config';
 import { describeValue } from '../describe';
-import { InvalidOptionError } from '../errors';
+import { InvalidOptionError, toError } from '../errors';
 import { parseDbTarget, type DbTarget } from '../store/target';
 import type { Synchronous } from '../store/types';
 import { DEFAULT_MAX_REJECT_RATIO } from './reject-ratio';
@@ -122,7 +122,7 @@ export function resolvePipelineOptions(o: RunPipelineOptions): ResolvedPipelineO
     maxBusyWaitMs: int('maxBusyWaitMs', o.maxBusyWaitMs ?? 30_000, 0, 3_600_000),
     maxAttempts: int('maxAttempts', o.maxAttempts ?? 3, 1, 100),
     signal: o.signal,
-    onProgress: o.onProgress,
+    onProgress: o.onProgress === undefined ? undefined : isolated(o.onProgress),
     progressIntervalMs: int('progressIntervalMs', o.progressIntervalMs ?? 500, 0, 3_600_000),
     workerResourceLimits: resourceLimits(o.workerResourceLimits) ?? DEFAULT_WORKER_LIMITS,
   });
@@ -160,6 +160,24 @@ function ratio(name: string, v: unknown): number {
   if (v === 'none') return Number.POSITIVE_INFINITY;
   if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new InvalidOptionError(`Expected \`${name}\` to be a number from 0 to 1 or 'none', got ${describeValue(v)}`);
   return v;
+}
+
+/**
+ * `onProgress` as the scheduler calls it: a callback that throws is the
+ * caller's bug, not the run's failure. The first throw becomes one process
+ * warning (code `BO_ON_PROGRESS_THREW`); the run and later calls go on.
+ */
+function isolated(cb: NonNullable<RunPipelineOptions['onProgress']>): NonNullable<RunPipelineOptions['onProgress']> {
+  let warned = false;
+  return (event) => {
+    try {
+      cb(event);
+    } catch (err) {
+      if (warned) return;
+      warned = true;
+      process.emitWarning(`onProgress threw (${toError(err).message}); the run goes on, and so do later calls`, { code: 'BO_ON_PROGRESS_THREW' });
+    }
+  };
 }
 
 const LIMIT_KEYS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
