@@ -61,15 +61,27 @@ const UPDATE_SET = `ON CONFLICT (item_id) DO UPDATE SET ${CONTENT.map((c) => `${
     line_hash = CASE WHEN ${SAME} THEN coalesce(t.line_hash, excluded.line_hash) ELSE excluded.line_hash END,
     pos_run = excluded.pos_run, pos_byte = excluded.pos_byte
   WHERE (excluded.pos_run, excluded.pos_byte) > (t.pos_run, t.pos_byte)`;
-const COLUMNS = STAGE_COLUMNS.join(', ');
+const COLUMNS = `${STAGE_COLUMNS.join(', ')}, created_pos_run, created_pos_byte`;
+/** A staged row's created_at is its item's first line's in the chunk, at `created_pos_byte` (NULL: the staged line's own). */
+const STAGED = `${STAGE_COLUMNS.join(', ')}, pos_run, coalesce(created_pos_byte, pos_byte)`;
 /** Staged rows of items that had a row when the chunk locked them. */
-const MERGE_STORED = `INSERT INTO intel_items AS t (${COLUMNS}) SELECT ${COLUMNS} FROM bo_stage WHERE NOT is_new ORDER BY item_id ${UPDATE_SET}`;
+const MERGE_STORED = `INSERT INTO intel_items AS t (${COLUMNS}) SELECT ${STAGED} FROM bo_stage WHERE NOT is_new ORDER BY item_id ${UPDATE_SET}`;
 /** Staged rows of new items; a row another transaction inserted meanwhile is left alone and not returned. */
-const INSERT_NEW = `INSERT INTO intel_items (${COLUMNS}) SELECT ${COLUMNS} FROM bo_stage WHERE is_new ORDER BY item_id
+const INSERT_NEW = `INSERT INTO intel_items (${COLUMNS}) SELECT ${STAGED} FROM bo_stage WHERE is_new ORDER BY item_id
   ON CONFLICT (item_id) DO NOTHING RETURNING item_id`;
 /** Staged rows of the items ($1) another transaction inserted during INSERT_NEW, now locked. */
-const MERGE_RACED = `INSERT INTO intel_items AS t (${COLUMNS}) SELECT ${COLUMNS} FROM bo_stage WHERE item_id = ANY($1::text[]) ORDER BY item_id ${UPDATE_SET}`;
-const LOCK_STORED = `SELECT item_id, content_hash, line_hash, pos_run::float8 AS pos_run, pos_byte::float8 AS pos_byte
+const MERGE_RACED = `INSERT INTO intel_items AS t (${COLUMNS}) SELECT ${STAGED} FROM bo_stage WHERE item_id = ANY($1::text[]) ORDER BY item_id ${UPDATE_SET}`;
+/** The first line of an item in the chunk, where it is not the line staged (the last). */
+const STAGE_FIRSTS = `UPDATE bo_stage s SET created_at = u.c, created_pos_byte = u.p FROM unnest($1::text[], $2::timestamptz[], $3::bigint[]) AS u (id, c, p)
+  WHERE s.item_id = u.id`;
+/**
+ * Rows a later chunk of this run ($1) created: the item's first line is in
+ * this, earlier, chunk, so the row takes its created_at (the content stays the later line's).
+ */
+const EARLIER_FIRSTS = `UPDATE intel_items t SET created_at = u.c, created_pos_byte = u.p FROM unnest($2::text[], $3::timestamptz[], $4::bigint[]) AS u (id, c, p)
+  WHERE t.item_id = u.id AND t.created_pos_run = $1 AND u.p < t.created_pos_byte`;
+const LOCK_STORED = `SELECT item_id, content_hash, line_hash, pos_run::float8 AS pos_run, pos_byte::float8 AS pos_byte,
+    created_pos_run::float8 AS created_pos_run, created_pos_byte::float8 AS created_pos_byte
   FROM intel_items WHERE item_id = ANY($1::text[]) ORDER BY item_id FOR UPDATE`;
 /** Of the items $1, those whose row no longer holds the line whose hash is at the same place in $2 (or has no row). */
 const CHANGED_SINCE = `SELECT u.id FROM unnest($1::text[], $2::text[]) AS u (id, line_hash)
@@ -84,7 +96,10 @@ const KEPT_SHARED = `SELECT DISTINCT id FROM run_chunks c, unnest(c.item_ids) AS
 /** The rows written disagreed with the rows locked (a row deleted meanwhile?): run the chunk again. */
 class Raced extends Error {}
 
-interface StoredRow { item_id: string; content_hash: string; line_hash: string | null; pos_run: number; pos_byte: number }
+interface StoredRow {
+  item_id: string; content_hash: string; line_hash: string | null; pos_run: number; pos_byte: number;
+  created_pos_run: number | null; created_pos_byte: number | null;
+}
 
 export class PgChunkBackend {
   readonly #client: pg.Client;
@@ -183,6 +198,8 @@ export class PgChunkBackend {
       for (const w of plan.winners) c.records.setLastBool(w.row.record, w.isNew);
       await pipeline(Readable.from(c.records.stream(plan.winners.map((w) => w.row.record))),
         q.query(copyFrom(`COPY bo_stage (${STAGE_COLUMNS.join(', ')}, is_new) FROM STDIN (FORMAT binary)`)));
+      const firsts = plan.winners.flatMap((w) => (w.first === w.row ? [] : [w.first]));
+      if (firsts.length > 0) await q.query(STAGE_FIRSTS, firstsParams(firsts));
       // Stored items first: their rows are locked, so this waits for no one.
       const updates = plan.winners.length - plan.inserts;
       if (updates > 0 && (await q.query(MERGE_STORED)).rowCount !== updates) throw new Raced('the merge of stored items wrote fewer rows than were locked');
@@ -211,6 +228,7 @@ export class PgChunkBackend {
         if ((await q.query(MERGE_RACED, [raced])).rowCount !== expected) throw new Raced('the merge of raced items disagreed with their locked rows');
       }
     }
+    if (plan.earlier.length > 0) await q.query(EARLIER_FIRSTS, [c.runSeq, ...firstsParams(plan.earlier)]);
     if (plan.moved.length > 0) {
       await q.query(
         `UPDATE intel_items t SET pos_run = $1, pos_byte = u.pos FROM unnest($2::text[], $3::bigint[]) AS u(id, pos)
@@ -267,8 +285,10 @@ export class PgChunkBackend {
 
 interface Plan {
   counts: UpsertCounts;
-  /** The last row of each item whose position is newer than the stored row's (or that has none). */
-  winners: { row: StagedRow; isNew: boolean }[];
+  /** The last row of each item whose position is newer than the stored row's (or that has none), and the item's first row in the chunk. */
+  winners: { row: StagedRow; first: StagedRow; isNew: boolean }[];
+  /** The first rows of items whose row a later chunk of this run created: their created_at is this chunk's. */
+  earlier: StagedRow[];
   /** Of the winners, how many are new items. */
   inserts: number;
   /** Kept lines newer than their stored row: only its position moves. */
@@ -286,6 +306,7 @@ interface Plan {
 function classify(c: PgChunkCommit, stored: ReadonlyMap<string, StoredRow>, free: ReadonlyMap<string, boolean>): Plan {
   const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
   const last = new Map<string, StagedRow | KeptLine>();
+  const first = new Map<string, StagedRow>(); // item -> its first parsed line in the chunk
   const prev = new Map<string, string>(); // item -> content hash of the row the next line meets
   const stale: KeptLine[] = [];
   for (const e of c.entries) {
@@ -306,6 +327,7 @@ function classify(c: PgChunkCommit, stored: ReadonlyMap<string, StoredRow>, free
       hash = s.content_hash;
     } else {
       hash = e.contentHash;
+      if (!first.has(e.itemId)) first.set(e.itemId, e);
     }
     const before = prev.get(e.itemId) ?? s?.content_hash;
     if (before === undefined) counts.inserted++;
@@ -315,19 +337,24 @@ function classify(c: PgChunkCommit, stored: ReadonlyMap<string, StoredRow>, free
     last.set(e.itemId, e);
   }
   const winners: Plan['winners'] = [];
+  const earlier: StagedRow[] = [];
   const moved: KeptLine[] = [];
   let inserts = 0;
   for (const [id, entry] of last) {
     const s = stored.get(id);
     const pos = c.posOf(entry);
-    if (s !== undefined && (s.pos_run > c.runSeq || (s.pos_run === c.runSeq && s.pos_byte >= pos))) continue;
+    const firstRow = first.get(id);
+    if (s !== undefined && (s.pos_run > c.runSeq || (s.pos_run === c.runSeq && s.pos_byte >= pos))) {
+      if (firstRow !== undefined && s.created_pos_run === c.runSeq && firstRow.pos < (s.created_pos_byte ?? -1)) earlier.push(firstRow);
+      continue;
+    }
     if (isKept(entry)) moved.push(entry);
     else {
-      winners.push({ row: entry, isNew: s === undefined });
+      winners.push({ row: entry, first: firstRow ?? entry, isNew: s === undefined });
       if (s === undefined) inserts++;
     }
   }
-  return { counts, winners, inserts, moved, stale };
+  return { counts, winners, earlier, inserts, moved, stale };
 }
 
 /** A parsed row, encoded as its COPY record: what a chunk keeps of it until the commit. */
@@ -337,6 +364,13 @@ export interface StagedRow {
   readonly record: number;
   /** The line's byte offset in the input. */
   readonly pos: number;
+  /** Its created_at (the line's, else the time of ingest), in ms since the epoch. */
+  readonly createdMs: number;
+}
+
+/** Item ids, created_at and positions of `rows`, as the arrays STAGE_FIRSTS and EARLIER_FIRSTS unnest. */
+function firstsParams(rows: readonly StagedRow[]): [string[], string[], number[]] {
+  return [rows.map((r) => r.itemId), rows.map((r) => new Date(r.createdMs).toISOString()), rows.map((r) => r.pos)];
 }
 
 /** Encodes `r` (from `runId`, its line at byte `pos`) as a COPY record of the staging table. */
@@ -356,12 +390,13 @@ export function stageRow(records: CopyRecords, r: IntelRow, run: { runId: string
   records.float8(r.trendScore);
   records.text(r.decision);
   records.text(r.decisionReason);
-  records.timestamptz(r.createdAt === null ? now : Date.parse(r.createdAt));
+  const createdMs = r.createdAt === null ? now : Date.parse(r.createdAt);
+  records.timestamptz(createdMs);
   records.timestamptz(now);
   records.text(r.lineHash);
   records.text(hash);
   records.int8(run.runSeq);
   records.int8(pos);
   records.bool(false); // is_new, set at the commit
-  return { itemId: r.itemId, contentHash: hash, record, pos };
+  return { itemId: r.itemId, contentHash: hash, record, pos, createdMs };
 }

@@ -111,6 +111,13 @@ export const PG_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE run_chunks ADD COLUMN item_ids text[];
   `,
+  // v3: the position of the line whose created_at a row holds. An item new in
+  // a run keeps the created_at of its first line in input order, whichever
+  // chunk commits first; a row of an earlier run (or from before v3: NULL)
+  // keeps its created_at.
+  `
+  ALTER TABLE intel_items ADD COLUMN created_pos_run bigint, ADD COLUMN created_pos_byte bigint;
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
