@@ -33,6 +33,14 @@ function feed(name: string, lines: readonly string[]): string {
 }
 
 /** A generated line with its item_id and title replaced. */
+/** `l` with its summary padded so that the line and its newline take `bytes` bytes. */
+function sized(l: string, bytes: number): string {
+  const o = JSON.parse(l) as { summary: string };
+  const pad = bytes - 1 - Buffer.byteLength(JSON.stringify({ ...o, summary: '' }));
+  if (pad < 0) throw new Error(`a line of ${bytes} bytes cannot hold ${l}`);
+  return JSON.stringify({ ...o, summary: 's'.repeat(pad) });
+}
+
 function line(seed: number, itemId: string, title: string): string {
   const o = JSON.parse([...generateLines({ count: 1, badRatio: 0, duplicateRatio: 0, seed })][0] as string) as Record<string, unknown>;
   return JSON.stringify({ ...o, item_id: itemId, title });
@@ -53,30 +61,38 @@ test('a re-ingest whose chunks commit in order leaves unchanged rows untouched, 
     WHERE r.run_id = 'first' AND i.run_id = 'first'`)).toEqual([{ n: 60 }]);
 });
 
-test('an unchanged line committed before an earlier changed line of its item still wins', async () => {
-  // Item z-item is stored as B. In the second feed, chunk 0 changes it to A (and changes a-item), a later
-  // chunk holds B again, unchanged. The later chunk commits first, while chunk 0 waits for a-item's row.
+test('a later chunk with an item of an earlier chunk that is not done waits for it; a chunk with no item in common commits meanwhile', async () => {
+  // Item z-item is stored as B. In the second feed, chunk 0 changes it to A (and changes a-item), chunk 1
+  // holds another item, chunk 2 holds B again. Chunk 0 waits for a-item's row (held by another writer):
+  // chunk 1 commits, chunk 2 waits for chunk 0, so its line meets A, as applying the lines in order would.
   const b = line(31, 'z-item', 'B: the last word');
   await runPipeline({ input: feed('one.ndjson', [line(32, 'a-item', 'first a'), b]), db: db.url, runId: 'one', workers: 1 });
 
-  const second = feed('two.ndjson', [line(33, 'a-item', 'second a'), line(34, 'z-item', 'A: an earlier word'), line(35, 'm-item', 'filler'), b]);
+  // Lines of 500, 600, 1000 and 1000 bytes with 1 KiB chunks: chunk 0 holds the first two, chunks 1 and 2 one each.
+  const second = feed('two.ndjson', [
+    sized(line(33, 'a-item', 'second a'), 500), sized(line(34, 'z-item', 'A: an earlier word'), 600),
+    sized(line(35, 'm-item', 'filler'), 1000), sized(b, 1000),
+  ]);
   const other = new pg.Client({ connectionString: db.url });
   await other.connect();
+  let summary;
   try {
     await other.query('BEGIN');
     await other.query("SELECT 1 FROM intel_items WHERE item_id = 'a-item' FOR UPDATE");
-    // Chunks of 1 KiB: chunk 0 holds the first two lines (~800 bytes each), the others one line each.
     const run = runPipeline({ input: second, db: db.url, runId: 'two', workers: 2, maxChunkBytes: 1024 });
     await until(async () => (await db.query(
-      "SELECT 1 FROM run_chunks WHERE run_id = 'two' HAVING count(*) FILTER (WHERE state = 'done') = count(*) - 1 AND count(*) >= 3")).length > 0,
-    'every chunk but the first to commit');
-    expect(await db.query("SELECT chunk_index FROM run_chunks WHERE run_id = 'two' AND state <> 'done'")).toEqual([{ chunk_index: 0 }]);
+      "SELECT 1 FROM run_chunks WHERE run_id = 'two' AND chunk_index = 1 AND state = 'done'")).length > 0
+      && (await db.query("SELECT 1 FROM run_chunks WHERE run_id = 'two' AND chunk_index = 2 AND item_ids IS NOT NULL")).length > 0,
+    'chunk 1 to commit and chunk 2 to publish its items');
+    expect(await db.query("SELECT chunk_index, state = 'done' AS done FROM run_chunks WHERE run_id = 'two' AND chunk_index <= 2 ORDER BY chunk_index"))
+      .toEqual([{ chunk_index: 0, done: false }, { chunk_index: 1, done: true }, { chunk_index: 2, done: false }]);
     await other.query('COMMIT');
-    const summary = await run;
-    expect(summary).toMatchObject({ status: 'completed', linesRead: 4 });
+    summary = await run;
   } finally {
     await other.end();
   }
+  // In order: a-item updated, z-item updated to A, m-item inserted, z-item updated back to B.
+  expect(summary).toMatchObject({ status: 'completed', linesRead: 4, inserted: 1, updated: 3, unchanged: 0 });
   expect(await db.query("SELECT item_id, title FROM intel_items WHERE item_id IN ('a-item', 'z-item') ORDER BY item_id")).toEqual([
     { item_id: 'a-item', title: 'second a' },
     { item_id: 'z-item', title: 'B: the last word' },

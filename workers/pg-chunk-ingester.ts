@@ -1,7 +1,8 @@
 /**
  * The PostgreSQL twin of `ChunkIngester`: split -> skip unchanged -> parse
- * -> write, on this thread's own connection (`PgChunkBackend`). No turns:
- * chunks commit in any order; each row carries its line's byte position.
+ * -> wait for earlier chunks with the same items -> write, on this thread's
+ * own connection (`PgChunkBackend`). No turns: chunks with no item in common
+ * commit in any order; each row carries its line's byte position.
  */
 import { threadId } from 'node:worker_threads';
 import { lineHashSeed } from '../src/domain';
@@ -54,8 +55,15 @@ export class PgChunkIngester {
     };
     const stored = this.#init.parseAll ? new Map<string, string>() : await this.#backend.storedLineHashes(guessedIds(lines));
     const built = buildEntries(lines, stored, parse, rejects);
-    await this.#backend.publishItemIds(task.runId, task.chunkIndex, [...new Set(built.entries.map((e) => e.itemId))]);
+    const ids = [...new Set(built.entries.map((e) => e.itemId))];
+    await this.#backend.publishItemIds(task.runId, task.chunkIndex, ids);
     const t1 = performance.now();
+    if (!(await this.#backend.waitForEarlier(task.runId, task.chunkIndex, ids, this.#init.orderWaitMs))) {
+      return {
+        chunkIndex: task.chunkIndex, outcome: 'deferred', lineCount: task.lineCount, blankLines: 0, inserted: 0, updated: 0,
+        unchanged: 0, rejected: 0, threadId, parseMs: t1 - t0, writeMs: 0, conflicts: 0,
+      };
+    }
     const posOf = (e: StagedRow | KeptLine) => (isKept(e) ? offsets.get(e.lineNo) as number : e.pos);
     let conflicts = 0;
     for (;;) {

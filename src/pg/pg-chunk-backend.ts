@@ -93,6 +93,20 @@ const KEPT_GUARD = `SELECT EXISTS (SELECT 1 FROM runs WHERE status = 'running' A
 const KEPT_SHARED = `SELECT DISTINCT id FROM run_chunks c, unnest(c.item_ids) AS id
   WHERE c.run_id = $1 AND c.chunk_index < $2 AND c.state <> 'done' AND id = ANY($3::text[])`;
 
+/**
+ * What holds a chunk's commit back: an earlier chunk of the run that is not
+ * done and has not published its item ids yet, or has and shares one of
+ * this chunk's ($3); and whether the run still runs.
+ */
+const EARLIER_GUARD = `SELECT (SELECT status FROM runs WHERE run_id = $1) AS status,
+    EXISTS (SELECT 1 FROM run_chunks WHERE run_id = $1 AND chunk_index < $2 AND state <> 'done' AND item_ids IS NULL) AS unpublished,
+    EXISTS (SELECT 1 FROM run_chunks c, unnest(c.item_ids) AS id
+            WHERE c.run_id = $1 AND c.chunk_index < $2 AND c.state <> 'done' AND id = ANY($3::text[])) AS shared`;
+/** Told when a chunk publishes its item ids or commits: a waiting chunk looks again. */
+const CHANNEL = 'bo_chunks';
+/** A waiting chunk looks again this often even when told nothing (a notice can be missed while reconnecting). */
+const RECHECK_MS = 250;
+
 /** The rows written disagreed with the rows locked (a row deleted meanwhile?): run the chunk again. */
 class Raced extends Error {}
 
@@ -118,15 +132,47 @@ export class PgChunkBackend {
       await client.query('CREATE TEMP TABLE bo_stage (LIKE intel_items INCLUDING DEFAULTS, is_new boolean NOT NULL) ON COMMIT DELETE ROWS');
       // The merge sorts a chunk's rows by item_id: ~5 MB for a 4 MiB chunk, past the default 4 MB, where it spilled to disk.
       await client.query("SET work_mem = '64MB'");
+      await client.query(`LISTEN ${CHANNEL}`);
     } catch (err) {
       await client.end().catch(() => undefined);
       throw fromPgError(err, client, 'A worker preparing its staging table');
     }
-    return new PgChunkBackend(client, where);
+    const backend = new PgChunkBackend(client, where);
+    client.on('notification', () => backend.#wake?.());
+    return backend;
+  }
+
+  /**
+   * Waits until no earlier chunk of the run can still deliver one of
+   * `itemIds`: each earlier chunk is done, or has published item ids that
+   * share none. Chunks then commit in input order wherever their lines meet
+   * the same item, so counts and created_at follow the lines' order as the
+   * spec requires, while chunks with no item in common commit in any order.
+   * Gives up (false) after `maxWaitMs`, or when the run no longer runs: the
+   * scheduler then hands the chunk back, so that a chunk nobody holds (its
+   * process died) can be claimed rather than every worker waiting for it.
+   */
+  async waitForEarlier(runId: string, chunkIndex: number, itemIds: readonly string[], maxWaitMs: number): Promise<boolean> {
+    if (chunkIndex === 0) return true;
+    const until = performance.now() + maxWaitMs;
+    for (;;) {
+      const { rows: [g] } = await this.#client.query<{ status: string; unpublished: boolean; shared: boolean }>(EARLIER_GUARD, [runId, chunkIndex, itemIds]);
+      if (g === undefined || g.status !== 'running') return false;
+      if (!g.unpublished && !g.shared) return true;
+      const left = until - performance.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(RECHECK_MS, left));
+        this.#wake = () => { clearTimeout(timer); resolve(); };
+      });
+      this.#wake = undefined;
+    }
   }
 
   /** Extra merge rounds of the current chunk: another transaction inserted some of its new items meanwhile. */
   #extraRounds = 0;
+  /** Wakes a chunk waiting in `waitForEarlier`. */
+  #wake: (() => void) | undefined;
 
   async close(): Promise<void> {
     await this.#client.end().catch(() => undefined);
@@ -247,6 +293,7 @@ export class PgChunkBackend {
          checksum = $6, blank_lines = $7, inserted = $8, updated = $9, unchanged = $10, rejected = $11, committed_at = now()
        WHERE run_id = $1 AND chunk_index = $2`,
       [c.runId, c.chunkIndex, c.byteStart, c.byteEnd, c.lineCount, c.checksum, counts.blankLines, counts.inserted, counts.updated, counts.unchanged, counts.rejected]);
+    await q.query(`NOTIFY ${CHANNEL}`); // delivered at COMMIT
     await q.query('COMMIT');
     return { committed: counts };
   }
@@ -275,6 +322,7 @@ export class PgChunkBackend {
   /** Publishes the item ids of a chunk about to be committed (see `#keptToMove`), outside its transaction. */
   async publishItemIds(runId: string, chunkIndex: number, itemIds: readonly string[]): Promise<void> {
     await this.#client.query("UPDATE run_chunks SET item_ids = $3 WHERE run_id = $1 AND chunk_index = $2 AND state <> 'done'", [runId, chunkIndex, itemIds]);
+    await this.#client.query(`NOTIFY ${CHANNEL}`);
   }
 
   /** For messages. */

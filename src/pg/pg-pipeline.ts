@@ -64,7 +64,7 @@ export async function ingestPostgres(opts: ResolvedPipelineOptions, workerFilena
 class PgScheduler {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #started = performance.now();
-  readonly #mine = { chunks: 0, linesRead: 0, blankLines: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, bytes: 0, handled: 0, retries: 0, conflicts: 0, parseMs: 0, writeMs: 0 };
+  readonly #mine = { chunks: 0, linesRead: 0, blankLines: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, bytes: 0, handled: 0, retries: 0, conflicts: 0, deferred: 0, parseMs: 0, writeMs: 0 };
   #pool: Piscina | undefined;
   #failure: Error | undefined;
   #cancelled = false;
@@ -93,7 +93,10 @@ class PgScheduler {
     const renewal = setInterval(() => { this.store.renew(this.#runId, this.owner, this.opts.leaseMs).catch(() => undefined); }, Math.max(100, this.opts.leaseMs / 3));
     renewal.unref();
     try {
-      const init: PgWorkerInit = { url: this.store.url, label: this.store.label, maxLineBytes: this.opts.maxLineBytes, parseAll: this.opts.parseAll, config: this.opts.config };
+      const init: PgWorkerInit = {
+        url: this.store.url, label: this.store.label, maxLineBytes: this.opts.maxLineBytes, parseAll: this.opts.parseAll, config: this.opts.config,
+        orderWaitMs: Math.max(1000, this.opts.leaseMs / 3),
+      };
       this.#pool = createPool(this.workerFilename, this.opts.workers, init, this.opts.workerResourceLimits, (err) => this.#fail(err));
       await this.#claimAndDispatch();
     } catch (err) {
@@ -159,6 +162,12 @@ class PgScheduler {
         throw new WorkerError(`Chunk ${chunkIndex} (bytes ${c.byteStart}-${c.byteEnd}) failed after ${attempt} attempts: ${toError(err).message}`, { cause: err });
       }
       if (!reply.ok) throw reviveError(reply.error);
+      if (reply.stats.outcome === 'deferred') {
+        // Handed back: claimed again (lowest first) once the chunks before it have moved on.
+        this.#mine.deferred++;
+        await this.store.release(this.#runId, this.owner, [chunkIndex]);
+        return;
+      }
       this.#done(reply.stats, c.byteEnd - c.byteStart);
       if (Number.isFinite(this.opts.maxRejects)) {
         const t = await this.store.chunkTotals(this.#runId);
@@ -270,7 +279,7 @@ class PgScheduler {
     const elapsedMs = performance.now() - this.#started;
     return {
       backend: 'postgres', chunkBytes: this.plan.chunkBytes, workerThreads: this.opts.workers, elapsedMs: Math.round(elapsedMs),
-      chunksThisProcess: m.chunks, retries: m.retries, conflicts: m.conflicts,
+      chunksThisProcess: m.chunks, retries: m.retries, conflicts: m.conflicts, deferred: m.deferred,
       poolUtilization: elapsedMs > 0 ? Math.round(((m.parseMs + m.writeMs) / (elapsedMs * this.opts.workers)) * 1000) / 1000 : 0,
     };
   }

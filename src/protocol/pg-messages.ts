@@ -14,6 +14,8 @@ export interface PgWorkerInit {
   maxLineBytes: number;
   parseAll: boolean;
   config: AppConfig;
+  /** How long a chunk waits for an earlier chunk that may deliver the same items before it is handed back. */
+  orderWaitMs: number;
 }
 
 /** One planned chunk; `bytes.buffer` is transferred. */
@@ -32,8 +34,11 @@ export interface PgChunkTask {
 
 /** As `ChunkStats`, but no turn to wait for: no `lockWaitMs`, no `aborted`. */
 export interface PgChunkStats extends Pick<ChunkStats, 'chunkIndex' | 'lineCount' | 'blankLines' | 'inserted' | 'updated' | 'unchanged' | 'rejected' | 'threadId' | 'parseMs'> {
-  /** `committed`: this task committed it; `already`: it was done (by another process, or before a retry). */
-  outcome: 'committed' | 'already';
+  /**
+   * `committed`: this task committed it; `already`: it was done (by another process, or before a retry);
+   * `deferred`: an earlier chunk that may deliver the same items was not done in time: nothing was written.
+   */
+  outcome: 'committed' | 'already' | 'deferred';
   /** The transaction, from BEGIN to COMMIT (row locks waited for included). */
   writeMs: number;
   /** Transactions rolled back by a deadlock, a serialization failure or a race, and run again. */
