@@ -3,9 +3,14 @@
  * earlier version is brought forward in place, keeping its data; one newer
  * than this code is refused.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateLines } from '../src/gen/generate';
+import { runPipeline } from '../src/pipeline';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from '../src/pg/schema';
 import { PgStore } from '../src/pg/pg-store';
 import { scratchDb, type ScratchDb } from './helpers/pg';
+import { tempDir } from './helpers/tmp';
 
 let db: ScratchDb;
 beforeEach(async () => {
@@ -38,4 +43,33 @@ test('a database newer than this code is refused with ERR_SCHEMA_TOO_NEW', async
   await (await PgStore.open(target())).close();
   await db.query('INSERT INTO brand_orch_schema (version) VALUES ($1)', [PG_SCHEMA_VERSION + 1]);
   await expect(PgStore.open(target())).rejects.toMatchObject({ code: 'ERR_SCHEMA_TOO_NEW' });
+});
+
+test('a role with only SELECT/INSERT/UPDATE/DELETE on a schema at the current version ingests (no DDL is tried)', async () => {
+  await (await PgStore.open(target())).close();
+  const role = `bo_dml_${db.name.slice(-8)}`;
+  await db.query(`DROP ROLE IF EXISTS ${role}`);
+  await db.query(`CREATE ROLE ${role} LOGIN`);
+  try {
+    await db.query(`REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
+    await db.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
+    await db.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role}`);
+    await db.query(`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO ${role}`);
+    const u = new URL(db.url);
+    u.username = role;
+    const tmp = tempDir('bo-pg-role-');
+    try {
+      const feed = join(tmp.dir, 'feed.ndjson');
+      writeFileSync(feed, `${[...generateLines({ count: 300, seed: 4 })].join('\n')}\n`);
+      const s = await runPipeline({ input: feed, db: u.toString(), workers: 2 });
+      expect(s).toMatchObject({ status: 'completed', linesRead: 300 });
+      // The role may not create a table: the schema was not touched.
+      await expect(db.query(`SET ROLE ${role}; CREATE TABLE bo_probe (a int)`)).rejects.toMatchObject({ code: '42501' });
+    } finally {
+      tmp.cleanup();
+    }
+  } finally {
+    await db.query(`DROP OWNED BY ${role}`);
+    await db.query(`DROP ROLE ${role}`);
+  }
 });

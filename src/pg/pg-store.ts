@@ -15,7 +15,7 @@ import { LATEST, unknownRun } from '../store/runs';
 import { HEARTBEAT_MS, STALE_MS } from '../store/run-owner';
 import { RUN_STATUSES, type ChunkCheckpoint, type IntelItem, type LineCounts, type RejectRecord, type RunRecord, type RunStatus } from '../store/types';
 import { connect, describeServer, fromPgError, isConnectionLost } from './connect';
-import { migrate, PG_SCHEMA_VERSION } from './schema';
+import { migrate, PG_SCHEMA_VERSION, schemaVersion } from './schema';
 
 export interface PgTarget {
   readonly url: string;
@@ -114,11 +114,8 @@ export class PgStore implements ReadStore {
     const client = await connect(target.url, target.label, 'Opening the database');
     const store = new PgStore(client, target);
     try {
-      const { rows } = await client.query<{ v: number | null }>(
-        "SELECT CASE WHEN to_regclass('brand_orch_schema') IS NULL THEN NULL ELSE (SELECT max(version) FROM brand_orch_schema) END AS v",
-      );
-      const v = rows[0]?.v ?? null;
-      if (v === null) throw new StoreError('ERR_DB', `${store.where} holds no brand-orchestrator data yet; ingest a feed into it first`);
+      const v = await schemaVersion(client);
+      if (v === 0) throw new StoreError('ERR_DB', `${store.where} holds no brand-orchestrator data yet; ingest a feed into it first`);
       if (v > PG_SCHEMA_VERSION) throw new StoreError('ERR_SCHEMA_TOO_NEW', `${store.where} has schema version ${v}, newer than this version understands (${PG_SCHEMA_VERSION}); upgrade brand-orchestrator`);
     } catch (err) {
       await store.close();

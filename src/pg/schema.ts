@@ -125,17 +125,36 @@ export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 /** Any fixed number: the advisory lock that makes concurrent first connections migrate one at a time. */
 const MIGRATION_LOCK = 0x62_6f_72_63;
 
-/** Brings the schema to {@link PG_SCHEMA_VERSION}, in one transaction; a newer schema is `ERR_SCHEMA_TOO_NEW`. */
+/** The schema version of the database `client` is on: 0 when it holds none. Reads only, needs no privilege beyond SELECT. */
+export async function schemaVersion(client: pg.Client): Promise<number> {
+  // Two statements: a query naming a missing table fails when it is planned, whatever a CASE would pick.
+  const { rows: [present] } = await client.query<{ t: boolean }>("SELECT to_regclass('brand_orch_schema') IS NOT NULL AS t");
+  if (present?.t !== true) return 0;
+  const { rows } = await client.query<{ v: number }>('SELECT coalesce(max(version), 0)::int AS v FROM brand_orch_schema');
+  return rows[0]?.v ?? 0;
+}
+
+function tooNew(where: string, v: number): StoreError {
+  return new StoreError('ERR_SCHEMA_TOO_NEW', `${where} has schema version ${v}, newer than this version of brand-orchestrator understands (${PG_SCHEMA_VERSION}); upgrade brand-orchestrator`);
+}
+
+/**
+ * Brings the schema to {@link PG_SCHEMA_VERSION}, in one transaction; a newer
+ * schema is `ERR_SCHEMA_TOO_NEW`. The version is read before any DDL: a
+ * deployed schema at the current version needs no CREATE privilege, so a
+ * role with only SELECT/INSERT/UPDATE/DELETE on its tables ingests.
+ */
 export async function migrate(client: pg.Client, where: string): Promise<void> {
+  const deployed = await schemaVersion(client);
+  if (deployed === PG_SCHEMA_VERSION) return;
+  if (deployed > PG_SCHEMA_VERSION) throw tooNew(where, deployed);
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await client.query('CREATE TABLE IF NOT EXISTS brand_orch_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-    const { rows } = await client.query<{ v: number }>('SELECT coalesce(max(version), 0)::int AS v FROM brand_orch_schema');
-    const current = rows[0]?.v ?? 0;
-    if (current > PG_SCHEMA_VERSION) {
-      throw new StoreError('ERR_SCHEMA_TOO_NEW', `${where} has schema version ${current}, newer than this version of brand-orchestrator understands (${PG_SCHEMA_VERSION}); upgrade brand-orchestrator`);
-    }
+    // Again under the lock: another process may have migrated meanwhile.
+    const current = await schemaVersion(client);
+    if (current > PG_SCHEMA_VERSION) throw tooNew(where, current);
     for (let v = current + 1; v <= PG_SCHEMA_VERSION; v++) {
       await client.query(PG_MIGRATIONS[v - 1] as string);
       await client.query('INSERT INTO brand_orch_schema (version) VALUES ($1)', [v]);
