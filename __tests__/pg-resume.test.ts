@@ -3,7 +3,7 @@
  * resumed on the same file and ends with the tables and counts of one clean
  * ingest; a resume on another file is refused.
  */
-import { appendFileSync, copyFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPipeline } from '../src/pipeline';
 import type { RunSummary } from '../src/pipeline/types';
@@ -44,6 +44,16 @@ test('a cancelled run resumed on the same file ends as one clean ingest; another
   copyFileSync(feed, other);
   appendFileSync(other, `${[...generateLines({ count: 1, badRatio: 0, duplicateRatio: 0, seed: 14 })][0]}\n`);
   await expect(runPipeline({ ...opts, input: other, db: resumed.url, resume: 'night' })).rejects.toMatchObject({ code: 'ERR_INPUT_CHANGED' });
+  // One byte changed inside a committed chunk, the size the same: refused too, as on SQLite.
+  const edited = join(tmp.dir, 'edited.ndjson');
+  const bytes = readFileSync(feed);
+  const at = bytes.indexOf('"title":"', 70_000) + 9; // inside chunk 2 (32 KiB chunks), committed before the cancel
+  expect(at).toBeGreaterThan(9);
+  bytes[at] = bytes[at] === 0x41 ? 0x42 : 0x41;
+  writeFileSync(edited, bytes);
+  await expect(runPipeline({ ...opts, input: edited, db: resumed.url, resume: 'night' })).rejects.toMatchObject({
+    code: 'ERR_INPUT_CHANGED', message: expect.stringMatching(/^Chunk 2 \(bytes \d+-\d+\) no longer matches what run night committed/),
+  });
 
   const done = await runPipeline({ ...opts, db: resumed.url, resume: 'night' });
   const reference = await runPipeline({ ...opts, db: clean.url, runId: 'night' });

@@ -12,7 +12,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Piscina } from 'piscina';
 import {
-  BrandOrchestratorError, InvalidOptionError, StoreError, TooManyRejectsError, WorkerError, reviveError, toError,
+  BrandOrchestratorError, InputError, InvalidOptionError, StoreError, TooManyRejectsError, WorkerError, reviveError, toError,
 } from '../errors';
 import { cancelledBy } from '../pipeline/cancel';
 import type { ResolvedPipelineOptions } from '../pipeline/options';
@@ -54,10 +54,28 @@ export async function ingestPostgres(opts: ResolvedPipelineOptions, workerFilena
       runId, runType: opts.runType, plan, join: opts.join, resume: opts.resume !== undefined, ownerToken: owner,
       settings: { chunkBytes: plan.chunkBytes, workers: opts.workers, maxRejects: Number.isFinite(opts.maxRejects) ? opts.maxRejects : null, maxLineBytes: opts.maxLineBytes, input: opts.input },
     });
+    if (opts.resume !== undefined || opts.join) await checkCommittedInput(store, fh, prep.plan, runId, opts.maxLineBytes);
     return await new PgScheduler(opts, store, fh, prep.run, prep.runSeq, prep.plan, owner, workerFilename).run();
   } finally {
     await fh.close();
     await store.close();
+  }
+}
+
+/**
+ * The same input-identity check as a SQLite resume: every chunk the run has
+ * committed must read the same now (its checksum), so a byte changed inside
+ * a committed range is refused rather than mixing two versions of the feed.
+ * The plan's fingerprint (size, first and last 64 KiB) already caught other
+ * sizes and edits at either end.
+ */
+async function checkCommittedInput(store: PgStore, fh: FileHandle, plan: ChunkPlan, runId: string, maxLineBytes: number): Promise<void> {
+  for (const done of await store.doneChunks(runId)) {
+    const now = await readPlannedChunk(fh, plan, done.chunkIndex, maxLineBytes);
+    if (now.checksum !== done.checksum || now.byteStart !== done.byteStart || now.byteEnd !== done.byteEnd) {
+      throw new InputError('ERR_INPUT_CHANGED',
+        `Chunk ${done.chunkIndex} (bytes ${done.byteStart}-${done.byteEnd}) no longer matches what run ${runId} committed: the input changed; refusing to mix data`);
+    }
   }
 }
 

@@ -252,6 +252,13 @@ export class PgStore implements ReadStore {
     return rows.map((r) => r.chunk_index).sort((a, b) => a - b);
   }
 
+  /** The committed chunks of a run and their checksums, to check a resumed or joined run's input against. */
+  async doneChunks(runId: string): Promise<{ chunkIndex: number; checksum: string; byteStart: number; byteEnd: number }[]> {
+    const { rows } = await this.#q<{ chunk_index: number; checksum: string; byte_start: string; byte_end: string }>('Reading the committed chunks',
+      "SELECT chunk_index, checksum, byte_start, byte_end FROM run_chunks WHERE run_id = $1 AND state = 'done' ORDER BY chunk_index", [runId]);
+    return rows.map((r) => ({ chunkIndex: r.chunk_index, checksum: r.checksum, byteStart: Number(r.byte_start), byteEnd: Number(r.byte_end) }));
+  }
+
   /** Extends the leases of `owner`'s claimed chunks, and marks the run alive. */
   async renew(runId: string, owner: string, leaseMs: number): Promise<void> {
     // SKIP LOCKED: a chunk whose row is locked is being committed by a worker right now; waiting for it would hold up the scheduler.
