@@ -98,3 +98,16 @@ test.each([2, 3])('PostgreSQL with %i joined processes leaves what SQLite leaves
   const summaries = await Promise.all(runs);
   for (const s of summaries) expect(await outcome(db, s)).toEqual(reference);
 });
+
+test('every process of a shared run reports a reject-ratio failure as ERR_TOO_MANY_REJECTS, and no summary shows a chunkSize', async () => {
+  const db = await pgDb();
+  const csv = join(tmp.dir, 'feed.csv');
+  writeFileSync(csv, `${Array.from({ length: 3000 }, (_, i) => `${i},title ${i},${'x'.repeat(40)}`).join('\n')}\n`);
+  const outcomes = await Promise.all([0, 1].map(() => runPipeline({ input: csv, db, runId: 'csv', join: true, workers: 1, maxChunkBytes: 16 * 1024 })
+    .then(() => undefined, (err: unknown) => err as { code: string; summary: RunSummary })));
+  for (const e of outcomes) {
+    expect(e).toMatchObject({ code: 'ERR_TOO_MANY_REJECTS', summary: { status: 'failed', rejected: 3000 } });
+    expect(e?.summary.chunkSize).toBeUndefined();
+    expect(e?.summary.chunkBytes).toBe(16 * 1024);
+  }
+});

@@ -3,6 +3,7 @@ import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../src/config';
 import { defaultWorkers, resolvePipelineOptions } from '../src/pipeline/options';
+import type { RunPipelineOptions } from '../src/pipeline/types';
 
 describe('resolvePipelineOptions()', () => {
   it('defaults to one worker per core, at most 4 (more only queue for the write lock)', () => {
@@ -64,5 +65,20 @@ describe('resolvePipelineOptions()', () => {
     [{ db: '' }, /Expected `db` to be a non-empty string/],
   ])('refuses %p with ERR_INVALID_OPTION (a URL is never a file name)', (over, message) => {
     expect(() => resolvePipelineOptions({ input: 'x', ...over })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(message) as unknown }));
+  });
+});
+
+describe('options of the other backend', () => {
+  const pg = 'postgres://u@127.0.0.1:5432/x';
+  it.each([
+    [{ db: pg, chunkSize: 100 }, /`chunkSize` applies to SQLite runs only: a PostgreSQL run plans its chunks by bytes: use `maxChunkBytes`/],
+    [{ db: pg, synchronous: 'FULL' }, /`synchronous` applies to SQLite runs only/],
+    [{ db: pg, busyTimeoutMs: 100 }, /`busyTimeoutMs` applies to SQLite runs only/],
+    [{ db: pg, maxBusyWaitMs: 100 }, /`maxBusyWaitMs` applies to SQLite runs only/],
+    [{ db: pg, resume: 'r', force: true }, /`force` applies to SQLite runs only/],
+    [{ dbPath: 'x.sqlite', leaseMs: 5000 }, /`leaseMs` applies to PostgreSQL runs only: a SQLite run is owned by one process/],
+  ])('refuses %p with ERR_INVALID_OPTION instead of ignoring it', (given, message) => {
+    expect(() => resolvePipelineOptions({ input: 'feed.ndjson', ...given } as RunPipelineOptions))
+      .toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: expect.stringMatching(message) }));
   });
 });

@@ -96,7 +96,7 @@ export function writeReportFiles(files: ReportFiles, report: RunReport | SetupFa
  */
 export function summaryLines(r: RunReport): string[] {
   const lines = [
-    `run ${r.runId} ${r.status} in ${fmtDuration(r.durationMs)} (${fmtInt(r.itemsPerSecond)} items/s, ${plural(r.workers, 'worker')}, chunks of ${r.chunkBytes === undefined ? fmtInt(r.chunkSize) : `${fmtInt(r.chunkBytes)} bytes`})`,
+    `run ${r.runId} ${r.status} in ${fmtDuration(r.durationMs)} (${fmtInt(r.itemsPerSecond)} items/s, ${plural(r.workers, 'worker')}, chunks of ${r.chunkSize !== undefined ? fmtInt(r.chunkSize) : `${fmtInt(r.chunkBytes ?? 0)} bytes`})`,
     `lines ${fmtInt(r.linesRead)} = blank ${fmtInt(r.blankLines)} + inserted ${fmtInt(r.inserted)} + updated ${fmtInt(r.updated)}`
       + ` + unchanged ${fmtInt(r.unchanged)} + rejected ${fmtInt(r.rejected)}; ${plural(r.chunks, 'chunk')} committed`
       + (r.resumedChunks > 0 ? ` (${fmtInt(r.resumedChunks)} ${r.chunkBytes === undefined ? 'before the resume' : 'by other processes or before a resume'})` : ''),

@@ -143,7 +143,7 @@ class PgScheduler {
       // Nothing to claim and nothing running here: done, or other processes hold the rest.
       const run = await this.store.getRun(this.#runId);
       if (run.status !== 'running') {
-        if (run.status !== 'completed') this.#fail(new StoreError('ERR_RUN_ACTIVE', `Run ${this.#runId} was ended by another process: ${run.status}${run.notes ? ` (${run.notes})` : ''}`));
+        if (run.status !== 'completed') this.#fail(endedElsewhere(run));
         return;
       }
       const p = await this.store.progress(this.#runId, this.owner);
@@ -268,7 +268,7 @@ class PgScheduler {
         this.#failure = tooMany;
       } else {
         run = await this.store.completeRun(this.#runId, telemetry);
-        if (run.status === 'failed') this.#failure = new StoreError('ERR_RUN_ACTIVE', `Run ${this.#runId} was ended by another process: failed (${run.notes ?? 'no cause recorded'})`);
+        if (run.status === 'failed') this.#failure = endedElsewhere(run);
       }
     }
     const totals = await this.store.chunkTotals(this.#runId);
@@ -288,7 +288,7 @@ class PgScheduler {
       runId: run.runId, status: run.status, linesRead: counts.linesRead, blankLines: counts.blankLines, inserted: counts.inserted,
       updated: counts.updated, unchanged: counts.unchanged, rejected: counts.rejected, chunks: counts.chunks, durationMs,
       itemsPerSecond: runMs > 0 ? Math.round(((counts.linesRead - counts.blankLines) * 1000) / runMs) : 0,
-      workers: this.opts.workers, chunkSize: 0, chunkBytes: this.plan.chunkBytes, resumedChunks: counts.chunks - this.#mine.chunks,
+      workers: this.opts.workers, chunkBytes: this.plan.chunkBytes, resumedChunks: counts.chunks - this.#mine.chunks,
     };
   }
 
@@ -301,6 +301,17 @@ class PgScheduler {
       poolUtilization: elapsedMs > 0 ? Math.round(((m.parseMs + m.writeMs) / (elapsedMs * this.opts.workers)) * 1000) / 1000 : 0,
     };
   }
+}
+
+/**
+ * The failure of a run another process ended: the cause it recorded in the
+ * run's notes (`CODE: message`), so every process of a shared run reports
+ * the same code (a reject-ratio failure is `ERR_TOO_MANY_REJECTS` on each).
+ */
+function endedElsewhere(run: RunRecord): BrandOrchestratorError {
+  const m = /^(ERR_[A-Z_]+): ([\s\S]*)$/.exec(run.notes ?? '');
+  if (m === null) return new StoreError('ERR_RUN_ACTIVE', `Run ${run.runId} was ended by another process: ${run.status}${run.notes ? ` (${run.notes})` : ''}`);
+  return reviveError({ code: m[1] as string, message: `Run ${run.runId} was ended by another process: ${m[2] as string}` });
 }
 
 function codeOf(e: Error): string {

@@ -96,6 +96,7 @@ export function resolvePipelineOptions(o: RunPipelineOptions): ResolvedPipelineO
     throw new InvalidOptionError(`\`runId\` (${o.runId}) and \`resume\` (${o.resume}) name different runs; give only \`resume\``);
   }
   const db = dbTarget(o, config);
+  refuseOtherBackendOptions(o, db);
   return Object.freeze({
     // Absolute, so the run's settings, its messages and a resume name the same files wherever the process starts.
     input: typeof o.input === 'string' ? resolve(o.input) : o.input,
@@ -195,6 +196,25 @@ function resourceLimits(v: RunPipelineOptions['workerResourceLimits']): RunPipel
     }
   }
   return Object.freeze({ ...v });
+}
+
+/** Options that mean something on one backend only: given for the other, they are refused, never silently ignored. */
+const SQLITE_ONLY = {
+  chunkSize: 'a PostgreSQL run plans its chunks by bytes: use `maxChunkBytes`',
+  synchronous: 'PostgreSQL commits durably by its own settings (synchronous_commit)',
+  busyTimeoutMs: 'PostgreSQL waits for row locks, it has no busy database',
+  maxBusyWaitMs: 'PostgreSQL waits for row locks, it has no busy database',
+  force: 'a PostgreSQL run is shared through chunk leases: `join` it, or resume it once its leases have run out',
+} as const;
+const POSTGRES_ONLY = { leaseMs: 'a SQLite run is owned by one process and has no chunk leases' } as const;
+
+function refuseOtherBackendOptions(o: RunPipelineOptions, db: DbTarget): void {
+  const [other, theirs] = db.kind === 'postgres' ? ['SQLite', SQLITE_ONLY] as const : ['PostgreSQL', POSTGRES_ONLY] as const;
+  for (const [key, why] of Object.entries(theirs)) {
+    if (o[key as keyof RunPipelineOptions] !== undefined) {
+      throw new InvalidOptionError(`\`${key}\` applies to ${other} runs only: ${why}`);
+    }
+  }
 }
 
 /** `join` shares a run among processes: PostgreSQL only, and every process must name the run. */

@@ -141,8 +141,8 @@ export interface RunSummary extends LineCounts {
   durationMs: number;
   itemsPerSecond: number;
   workers: number;
-  /** Lines per chunk; 0 on PostgreSQL, where chunks are planned by bytes (`chunkBytes`). */
-  chunkSize: number;
+  /** SQLite: lines per chunk. Absent on PostgreSQL, where chunks are planned by bytes (`chunkBytes`). */
+  chunkSize?: number;
   /** PostgreSQL: bytes per planned chunk. */
   chunkBytes?: number;
   /** Chunks skipped because a resumed run had committed them. */

@@ -19,7 +19,7 @@ import { withStopSignals } from '../signals';
 
 interface IngestOpts extends GlobalOpts {
   runId?: string; runType: string; workers?: number; chunkSize?: number; maxRejects?: number; maxRejectRatio?: number | 'none';
-  rejects?: string; synchronous: 'normal' | 'full'; json?: boolean; quiet?: boolean; resume?: string; parseAll?: boolean;
+  rejects?: string; synchronous?: 'normal' | 'full'; json?: boolean; quiet?: boolean; resume?: string; parseAll?: boolean;
   summaryFile?: string; metricsFile?: string; force?: boolean; join?: boolean; leaseMs?: number; chunkBytes?: number;
 }
 
@@ -41,7 +41,7 @@ export function registerIngest(program: Command): void {
     .option('--max-reject-ratio <r>', 'fail the run when more than this share of its non-blank lines is rejected, 0 to 1, or none (default: 0.5)',
       ratioOrNoneArg('--max-reject-ratio'))
     .option('--rejects <file>', 'also write the run\'s rejects to this NDJSON file')
-    .addOption(new Option('--synchronous <mode>', 'SQLite synchronous').choices(['normal', 'full']).default('normal'))
+    .addOption(new Option('--synchronous <mode>', 'SQLite synchronous (default: normal)').choices(['normal', 'full']))
     .option('--parse-all', 'parse every line, even one identical to the line behind its stored row (skipped as unchanged otherwise)')
     .option('--json', 'print the run summary as one JSON object on stdout, nothing else')
     .option('--summary-file <file>', 'also write the run summary as JSON to this file (replaced atomically)')
@@ -61,10 +61,10 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
   const announce = announcer(job, opts);
   const { outcome, signal } = await withStopSignals(log, progress, (abort) => runPipeline({
     input: input ?? process.stdin, ...(target.kind === 'sqlite' ? { dbPath: target.path } : { db: target.url }), runType: opts.runType,
-    ...(opts.resume === undefined ? { runId: job.runId } : { resume: job.runId, force: opts.force === true }),
+    ...(opts.resume === undefined ? { runId: job.runId } : { resume: job.runId, ...(opts.force === true ? { force: true } : {}) }),
     ...(opts.join === true ? { join: true } : {}), leaseMs: opts.leaseMs, maxChunkBytes: opts.chunkBytes,
     workers: opts.workers, chunkSize: opts.chunkSize, maxRejects: opts.maxRejects, maxRejectRatio: opts.maxRejectRatio,
-    synchronous: opts.synchronous === 'full' ? 'FULL' : 'NORMAL', parseAll: opts.parseAll === true, signal: abort,
+    synchronous: opts.synchronous === undefined ? undefined : opts.synchronous === 'full' ? 'FULL' : 'NORMAL', parseAll: opts.parseAll === true, signal: abort,
     onProgress: (e) => { announce(); progress.update(e); },
     progressIntervalMs: job.progressMode === 'tty' ? 200 : log.isLevelEnabled('debug') ? 0 : 1000,
   }));
