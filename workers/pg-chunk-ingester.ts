@@ -27,11 +27,16 @@ export class PgChunkIngester {
   }
 
   static async open(init: PgWorkerInit): Promise<PgChunkIngester> {
-    return new PgChunkIngester(init, await PgChunkBackend.open(init.url, init.label));
+    return new PgChunkIngester(init, await PgChunkBackend.open(init.url, init.label, init.leaseMs));
   }
 
   async close(): Promise<void> {
     await this.#backend.close();
+  }
+
+  /** The server, for messages. */
+  get where(): string {
+    return this.#backend.where;
   }
 
   async ingest(task: PgChunkTask): Promise<PgChunkStats> {

@@ -2,7 +2,9 @@
  * Connections to PostgreSQL and the errors met on the way, mapped to our
  * codes. A message names the server and the database, never the password.
  */
+import { userInfo } from 'node:os';
 import pg from 'pg';
+import { parse } from 'pg-connection-string';
 import { BrandOrchestratorError, InvalidOptionError, StoreError } from '../errors';
 
 /** Where a connection goes, as messages show it: `host:port, database "x" (user y)`. */
@@ -11,12 +13,56 @@ export function describeServer(c: { host: string; port: number; database?: strin
   return `PostgreSQL at ${host}, database "${c.database ?? ''}" (user ${c.user ?? '?'})`;
 }
 
-/** A new client for `url` (`role`: its application_name); a URL the driver cannot read is `ERR_INVALID_OPTION`. */
-export function newClient(url: string, label: string, role = 'brand-orchestrator'): pg.Client {
+/**
+ * Bounds on a session of a run, sized to the chunk lease: the server ends a
+ * transaction left idle longer than a lease (a client cut off by the
+ * network holds its locks no longer than that), and both ends probe a silent
+ * connection every few seconds. Without them a partitioned process's
+ * transaction held its rows for the server's default keepalive, ~2 hours.
+ */
+function sessionOptions(leaseMs: number): string {
+  return `-c idle_in_transaction_session_timeout=${Math.round(leaseMs)} -c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3`;
+}
+
+/**
+ * A new client for `url` (`role`: its application_name; `leaseMs`: the run's
+ * lease, which bounds its sessions). What the URL leaves out comes from the
+ * libpq variables (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD,
+ * PGSSLMODE, ~/.pgpass) as `psql` takes them, and the user name defaults to
+ * the operating-system user's, as libpq's does, even where `USER` is unset
+ * (cron, systemd). A URL the driver cannot read is `ERR_INVALID_OPTION`.
+ */
+export function newClient(url: string, label: string, role = 'brand-orchestrator', leaseMs?: number): pg.Client {
+  let p: ReturnType<typeof parse>;
   try {
-    return new pg.Client({ connectionString: url, application_name: role, connectionTimeoutMillis: 10_000 });
+    p = parse(url);
   } catch (err) {
     throw new InvalidOptionError(`Cannot read the database URL ${label}: ${(err as Error).message}`);
+  }
+  if (typeof p.host === 'string' && /\s/.test(p.host)) {
+    throw new InvalidOptionError(`Cannot read the database URL ${label}: the host ${JSON.stringify(p.host)} holds white space; is the URL quoted and percent-encoded?`);
+  }
+  const { host, port, database, user, password, options, ...rest } = p;
+  try {
+    return new pg.Client({
+      ...rest,
+      // Left undefined, the driver takes PGHOST, PGPORT, PGDATABASE, PGPASSWORD (and ~/.pgpass).
+      host: host || undefined, port: port ? Number(port) : undefined, database: database || undefined, password: password || undefined,
+      user: user || process.env.PGUSER || osUser(),
+      options: [options, leaseMs === undefined ? undefined : sessionOptions(leaseMs)].filter((o) => o).join(' ') || undefined,
+      application_name: role, connectionTimeoutMillis: 10_000,
+      keepAlive: leaseMs !== undefined, keepAliveInitialDelayMillis: 10_000,
+    } as pg.ClientConfig);
+  } catch (err) {
+    throw new InvalidOptionError(`Cannot read the database URL ${label}: ${(err as Error).message}`);
+  }
+}
+
+function osUser(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
   }
 }
 
@@ -26,8 +72,8 @@ export function newClient(url: string, label: string, role = 'brand-orchestrator
  * drops later emits `error`; it is kept from crashing the process, and the
  * next query fails with `ERR_DB_CONNECTION_LOST`.
  */
-export async function connect(url: string, label: string, context: string, role?: string): Promise<pg.Client> {
-  const client = newClient(url, label, role);
+export async function connect(url: string, label: string, context: string, role?: string, leaseMs?: number): Promise<pg.Client> {
+  const client = newClient(url, label, role, leaseMs);
   client.on('error', () => { /* surfaced by the next query */ });
   try {
     await client.connect();

@@ -22,7 +22,7 @@ import type { CopyRecords } from './copy-binary';
 import type { PgChunkTask } from '../protocol/pg-messages';
 import { isKept, type KeptLine } from '../store/chunk-backend';
 import type { UpsertCounts } from '../store/types';
-import { connect, fromPgError, isRetryableConflict } from './connect';
+import { connect, describeServer, fromPgError, isRetryableConflict } from './connect';
 import { pgText } from './pg-store';
 
 /** A chunk to commit: the task's identity, and what the worker made of its lines. */
@@ -124,9 +124,9 @@ export class PgChunkBackend {
     this.#where = where;
   }
 
-  static async open(url: string, label: string): Promise<PgChunkBackend> {
-    const client = await connect(url, label, 'A worker opening its connection', 'brand-orchestrator worker');
-    const where = label;
+  static async open(url: string, label: string, leaseMs?: number): Promise<PgChunkBackend> {
+    const client = await connect(url, label, 'A worker opening its connection', 'brand-orchestrator worker', leaseMs);
+    const where = describeServer(client);
     try {
       // Per connection, emptied at each commit.
       await client.query('CREATE TEMP TABLE bo_stage (LIKE intel_items INCLUDING DEFAULTS, is_new boolean NOT NULL) ON COMMIT DELETE ROWS');

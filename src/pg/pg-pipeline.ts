@@ -26,6 +26,7 @@ import { PgStore, newOwnerToken, type ChunkPlan, type ChunkTotals, type PgTarget
 /** How often progress reads the run's committed chunks (other processes' too). */
 const RUN_WIDE_REFRESH_MS = 2000;
 import { openInput, planFile, readPlannedChunk } from './plan';
+import { isTransient, Outage } from './outage';
 
 export function pgWorkerFile(): string {
   return workerFile('pg-ingest-worker');
@@ -40,9 +41,10 @@ export async function ingestPostgres(opts: ResolvedPipelineOptions, workerFilena
   }
   const plan = await planFile(opts.input, opts.maxChunkBytes);
   const fh = await openInput(opts.input);
+  const outage = new Outage(opts.maxOutageMs);
   let store: PgStore;
   try {
-    store = await PgStore.open(target);
+    store = await PgStore.open(target, { leaseMs: opts.leaseMs, outage });
   } catch (err) {
     await fh.close();
     throw err;
@@ -55,7 +57,7 @@ export async function ingestPostgres(opts: ResolvedPipelineOptions, workerFilena
       settings: { chunkBytes: plan.chunkBytes, workers: opts.workers, maxRejects: Number.isFinite(opts.maxRejects) ? opts.maxRejects : null, maxLineBytes: opts.maxLineBytes, input: opts.input },
     });
     if (opts.resume !== undefined || opts.join) await checkCommittedInput(store, fh, prep.plan, runId, opts.maxLineBytes);
-    return await new PgScheduler(opts, store, fh, prep.run, prep.runSeq, prep.plan, owner, workerFilename).run();
+    return await new PgScheduler(opts, store, fh, prep.run, prep.runSeq, prep.plan, owner, workerFilename, outage).run();
   } finally {
     await fh.close();
     await store.close();
@@ -93,6 +95,7 @@ class PgScheduler {
   constructor(
     readonly opts: ResolvedPipelineOptions, readonly store: PgStore, readonly fh: FileHandle,
     readonly run0: RunRecord, readonly runSeq: number, readonly plan: ChunkPlan, readonly owner: string, readonly workerFilename: string,
+    readonly outage: Outage,
   ) {}
 
   get #runId(): string {
@@ -113,7 +116,7 @@ class PgScheduler {
     try {
       const init: PgWorkerInit = {
         url: this.store.url, label: this.store.label, maxLineBytes: this.opts.maxLineBytes, parseAll: this.opts.parseAll, config: this.opts.config,
-        orderWaitMs: Math.max(1000, this.opts.leaseMs / 3),
+        orderWaitMs: Math.max(1000, this.opts.leaseMs / 3), leaseMs: this.opts.leaseMs,
       };
       this.#pool = createPool(this.workerFilename, this.opts.workers, init, this.opts.workerResourceLimits, (err) => this.#fail(err));
       await this.#claimAndDispatch();
@@ -163,7 +166,7 @@ class PgScheduler {
 
   async #runChunk(chunkIndex: number): Promise<void> {
     const pool = this.#pool as Piscina;
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1; ;) {
       if (this.#stopping) {
         await this.store.release(this.#runId, this.owner, [chunkIndex]);
         return;
@@ -175,11 +178,21 @@ class PgScheduler {
       try {
         reply = (await pool.run(task, { transferList: c.bytes.byteLength > 0 ? [c.bytes.buffer as ArrayBuffer] : [] })) as PgChunkReply;
       } catch (err) {
-        // A worker died, or its connection broke: the chunk rolled back; retry on a fresh connection.
-        if (attempt < this.opts.maxAttempts) { this.#mine.retries++; continue; }
-        throw new WorkerError(`Chunk ${chunkIndex} (bytes ${c.byteStart}-${c.byteEnd}) failed after ${attempt} attempts: ${toError(err).message}`, { cause: err });
+        // A worker died: the chunk rolled back; retry on a fresh thread and connection.
+        if (attempt++ < this.opts.maxAttempts) { this.#mine.retries++; continue; }
+        throw new WorkerError(`Chunk ${chunkIndex} (bytes ${c.byteStart}-${c.byteEnd}) failed after ${attempt - 1} attempts: ${toError(err).message}`, { cause: err });
       }
-      if (!reply.ok) throw reviveError(reply.error);
+      if (!reply.ok) {
+        const err = reviveError(reply.error);
+        // The server is away (restarting, out of reach): wait it out with back-off, not counted as an attempt.
+        if (reply.transient === true && !this.#stopping) {
+          this.#mine.retries++;
+          if (await this.outage.retry(err)) continue;
+          throw this.outage.givenUp(err);
+        }
+        throw err;
+      }
+      this.outage.ok();
       if (reply.stats.outcome === 'deferred') {
         // Handed back: claimed again (lowest first) once the chunks before it have moved on.
         this.#mine.deferred++;
@@ -248,6 +261,29 @@ class PgScheduler {
   }
 
   async #finish(): Promise<RunSummary> {
+    let recorded: { run: RunRecord; totals: ChunkTotals };
+    try {
+      recorded = await this.#recordEnd();
+    } catch (err) {
+      if (!isTransient(err)) throw err;
+      // The server is still away: report the first cause with what this process saw; the run stays `running`, resumable.
+      const failure = this.#failure ?? this.outage.givenUp(err);
+      const m = this.#mine;
+      const summary = {
+        ...this.#summary({ ...this.run0, status: 'running', finishedAt: null }, m),
+        warnings: [`the run's end could not be recorded (${toError(err).message}); the database still says \`running\`, and the counts are this process's`],
+      };
+      throw Object.assign(asTyped(failure), { summary });
+    }
+    const { run, totals } = recorded;
+    this.#emitProgress(true, totals);
+    const summary = this.#summary(run, totals);
+    if (this.#failure !== undefined) throw Object.assign(asTyped(this.#failure), { summary });
+    return summary;
+  }
+
+  /** Records how the run ended, as this process saw it, and reads the run's combined counts. */
+  async #recordEnd(): Promise<{ run: RunRecord; totals: ChunkTotals }> {
     const telemetry = this.#telemetry();
     let run: RunRecord;
     if (this.#failure !== undefined) {
@@ -271,11 +307,7 @@ class PgScheduler {
         if (run.status === 'failed') this.#failure = endedElsewhere(run);
       }
     }
-    const totals = await this.store.chunkTotals(this.#runId);
-    this.#emitProgress(true, totals);
-    const summary = this.#summary(run, totals);
-    if (this.#failure !== undefined) throw Object.assign(asTyped(this.#failure), { summary });
-    return summary;
+    return { run, totals: await this.store.chunkTotals(this.#runId) };
   }
 
   /** The run's combined counts (every process's chunks), with this process's share of the work. */
@@ -297,7 +329,7 @@ class PgScheduler {
     const elapsedMs = performance.now() - this.#started;
     return {
       backend: 'postgres', chunkBytes: this.plan.chunkBytes, workerThreads: this.opts.workers, elapsedMs: Math.round(elapsedMs),
-      chunksThisProcess: m.chunks, retries: m.retries, conflicts: m.conflicts, deferred: m.deferred,
+      chunksThisProcess: m.chunks, retries: m.retries, conflicts: m.conflicts, deferred: m.deferred, outageWaits: this.outage.waits,
       poolUtilization: elapsedMs > 0 ? Math.round(((m.parseMs + m.writeMs) / (elapsedMs * this.opts.workers)) * 1000) / 1000 : 0,
     };
   }

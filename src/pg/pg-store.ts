@@ -16,6 +16,7 @@ import { HEARTBEAT_MS, STALE_MS } from '../store/run-owner';
 import { RUN_STATUSES, type ChunkCheckpoint, type IntelItem, type LineCounts, type RejectRecord, type RunRecord, type RunStatus } from '../store/types';
 import { connect, describeServer, fromPgError, isConnectionLost } from './connect';
 import { migrate, PG_SCHEMA_VERSION, schemaVersion } from './schema';
+import { isTransient, type Outage } from './outage';
 
 export interface PgTarget {
   readonly url: string;
@@ -88,18 +89,29 @@ export class PgStore implements ReadStore {
   #closed = false;
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(client: pg.Client, target: PgTarget) {
+  /** A run's lease: it bounds the sessions this store opens. */
+  readonly #leaseMs: number | undefined;
+  /** A run's outage policy: how long a lost connection is retried (once, without one). */
+  readonly #outage: Outage | undefined;
+
+  private constructor(client: pg.Client, target: PgTarget, run?: { leaseMs: number; outage: Outage }) {
     this.#client = client;
     this.#target = target;
+    this.#leaseMs = run?.leaseMs;
+    this.#outage = run?.outage;
     this.url = target.url;
     this.label = target.label;
     this.where = describeServer(client);
   }
 
-  /** Connects and brings the schema up to date (creating it in an empty database). */
-  static async open(target: PgTarget): Promise<PgStore> {
-    const client = await connect(target.url, target.label, 'Opening the database');
-    const store = new PgStore(client, target);
+  /**
+   * Connects and brings the schema up to date (creating it in an empty
+   * database). For a run, `run.leaseMs` bounds its sessions (see
+   * `newClient`) and `run.outage` how long a lost connection is retried.
+   */
+  static async open(target: PgTarget, run?: { leaseMs: number; outage: Outage }): Promise<PgStore> {
+    const client = await connect(target.url, target.label, 'Opening the database', undefined, run?.leaseMs);
+    const store = new PgStore(client, target, run);
     try {
       await migrate(client, store.where);
     } catch (err) {
@@ -143,15 +155,12 @@ export class PgStore implements ReadStore {
     if (inTransaction.getStore() === this) return this.#client.query<R>(text, values).catch((err: unknown) => { throw fromPgError(err, this.where, context); });
     return this.#serial(async () => {
       try {
-        return await this.#client.query<R>(text, values);
+        const out = await this.#client.query<R>(text, values);
+        this.#outage?.ok();
+        return out;
       } catch (err) {
         if (!isConnectionLost(err)) throw fromPgError(err, this.where, context);
-        await this.#reconnect(context);
-        try {
-          return await this.#client.query<R>(text, values);
-        } catch (again) {
-          throw fromPgError(again, this.where, context);
-        }
+        return this.#again(context, () => this.#client.query<R>(text, values), err);
       }
     });
   }
@@ -163,9 +172,32 @@ export class PgStore implements ReadStore {
     return run;
   }
 
+  /**
+   * After `lost`: connects again and runs `fn` once more, and, for a run,
+   * again with back-off while the server stays out of reach (the outage
+   * policy), then gives up with the outage's first cause.
+   */
+  async #again<T>(context: string, fn: () => Promise<T>, lost: unknown): Promise<T> {
+    let last = lost;
+    for (let tries = 0; ; tries++) {
+      if (this.#outage === undefined ? tries > 0 : !(await this.#outage.retry(last))) {
+        throw this.#outage?.givenUp(fromPgError(last, this.where, context)) ?? fromPgError(last, this.where, context);
+      }
+      try {
+        await this.#reconnect(context);
+        const out = await fn();
+        this.#outage?.ok();
+        return out;
+      } catch (err) {
+        if (!isTransient(err)) throw fromPgError(err, this.where, context);
+        last = err;
+      }
+    }
+  }
+
   async #reconnect(context: string): Promise<void> {
     await this.#client.end().catch(() => undefined);
-    this.#client = await connect(this.#target.url, this.#target.label, `${context} (connecting again after the connection was lost)`);
+    this.#client = await connect(this.#target.url, this.#target.label, `${context} (connecting again after the connection was lost)`, undefined, this.#leaseMs);
   }
 
   /**
@@ -184,8 +216,9 @@ export class PgStore implements ReadStore {
         } catch (err) {
           await this.#client.query('ROLLBACK').catch(() => undefined);
           const lost = isConnectionLost(err) || (err as { code?: unknown }).code === 'ERR_DB_CONNECTION_LOST';
-          if (!lost || attempt > 1) throw fromPgError(err, this.where, context);
-          await this.#reconnect(context);
+          if (!lost || (this.#outage === undefined && attempt > 1)) throw fromPgError(err, this.where, context);
+          // A new connection, with back-off while the server is away; then the whole transaction runs again.
+          await this.#again(context, async () => undefined, err);
         }
       }
     }));

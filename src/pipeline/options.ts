@@ -41,6 +41,8 @@ export const DEFAULT_MAX_CHUNK_BYTES = 16 * 1_048_576;
  */
 export const PG_DEFAULT_CHUNK_BYTES = 4 * 1_048_576;
 
+/** How long a PostgreSQL run retries a lost or refused connection (see `RunPipelineOptions.maxOutageMs`). */
+export const DEFAULT_MAX_OUTAGE_MS = 60_000;
 /** Default lease of a claimed chunk on PostgreSQL (see `RunPipelineOptions.leaseMs`). */
 export const DEFAULT_LEASE_MS = 30_000;
 
@@ -64,7 +66,7 @@ export function defaultWorkers(cores: number): number {
 }
 
 const KEYS = new Set<string>([
-  'input', 'db', 'dbPath', 'config', 'runId', 'runType', 'resume', 'force', 'join', 'leaseMs', 'workers', 'chunkSize', 'maxChunkBytes', 'maxInFlight',
+  'input', 'db', 'dbPath', 'config', 'runId', 'runType', 'resume', 'force', 'join', 'leaseMs', 'maxOutageMs', 'workers', 'chunkSize', 'maxChunkBytes', 'maxInFlight',
   'synchronous', 'maxRejects', 'maxRejectRatio', 'maxLineBytes', 'parseAll', 'busyTimeoutMs', 'maxBusyWaitMs', 'maxAttempts', 'signal',
   'onProgress', 'progressIntervalMs', 'workerResourceLimits',
 ]);
@@ -109,6 +111,7 @@ export function resolvePipelineOptions(o: RunPipelineOptions): ResolvedPipelineO
     force: o.force ?? false,
     join: joinOption(o, db),
     leaseMs: int('leaseMs', o.leaseMs ?? DEFAULT_LEASE_MS, 500, 3_600_000),
+    maxOutageMs: int('maxOutageMs', o.maxOutageMs ?? DEFAULT_MAX_OUTAGE_MS, 0, 86_400_000),
     workers,
     chunkSize: int('chunkSize', o.chunkSize ?? DEFAULT_CHUNK_SIZE, 1, 1_000_000),
     // Below 2^30: a chunk's offsets then stay far from 2^31, where Node 20's Buffer#indexOf wraps.
@@ -206,7 +209,10 @@ const SQLITE_ONLY = {
   maxBusyWaitMs: 'PostgreSQL waits for row locks, it has no busy database',
   force: 'a PostgreSQL run is shared through chunk leases: `join` it, or resume it once its leases have run out',
 } as const;
-const POSTGRES_ONLY = { leaseMs: 'a SQLite run is owned by one process and has no chunk leases' } as const;
+const POSTGRES_ONLY = {
+  leaseMs: 'a SQLite run is owned by one process and has no chunk leases',
+  maxOutageMs: 'a SQLite file has no connection to lose',
+} as const;
 
 function refuseOtherBackendOptions(o: RunPipelineOptions, db: DbTarget): void {
   const [other, theirs] = db.kind === 'postgres' ? ['SQLite', SQLITE_ONLY] as const : ['PostgreSQL', POSTGRES_ONLY] as const;

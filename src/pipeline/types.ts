@@ -72,6 +72,14 @@ export interface RunPipelineOptions {
    * again after it. @defaultValue 30000
    */
   leaseMs?: number;
+  /**
+   * PostgreSQL: how long a lost connection or a server that is restarting or
+   * out of reach is retried, with capped exponential back-off (0.1 s up to
+   * 5 s between tries), before the run gives up with the first cause; the
+   * run can then be resumed.
+   * @defaultValue 60000
+   */
+  maxOutageMs?: number;
   /** Worker threads, 1 to 64. @defaultValue `os.availableParallelism()`, at most 4 */
   workers?: number;
   /** Lines per chunk (one transaction each). @defaultValue 2500 */

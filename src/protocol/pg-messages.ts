@@ -16,6 +16,8 @@ export interface PgWorkerInit {
   config: AppConfig;
   /** How long a chunk waits for an earlier chunk that may deliver the same items before it is handed back. */
   orderWaitMs: number;
+  /** The run's chunk lease, which bounds the worker's session (an idle transaction ends after it). */
+  leaseMs: number;
 }
 
 /** One planned chunk; `bytes.buffer` is transferred. */
@@ -45,4 +47,5 @@ export interface PgChunkStats extends Pick<ChunkStats, 'chunkIndex' | 'lineCount
   conflicts: number;
 }
 
-export type PgChunkReply = { ok: true; stats: PgChunkStats } | { ok: false; error: SerializedError };
+/** `transient`: the connection was lost or the server could not be reached; the chunk rolled back and may run again later. */
+export type PgChunkReply = { ok: true; stats: PgChunkStats } | { ok: false; error: SerializedError; transient?: boolean };
