@@ -20,7 +20,7 @@ import { withStopSignals } from '../signals';
 interface IngestOpts extends GlobalOpts {
   runId?: string; runType: string; workers?: number; chunkSize?: number; maxRejects?: number; maxRejectRatio?: number | 'none';
   rejects?: string; synchronous?: 'normal' | 'full'; json?: boolean; quiet?: boolean; resume?: string; parseAll?: boolean;
-  summaryFile?: string; metricsFile?: string; force?: boolean; join?: boolean; leaseMs?: number; chunkBytes?: number;
+  summaryFile?: string; metricsFile?: string; force?: boolean; join?: boolean; leaseMs?: number; maxOutageMs?: number; chunkBytes?: number;
 }
 
 export function registerIngest(program: Command): void {
@@ -34,6 +34,7 @@ export function registerIngest(program: Command): void {
     .option('--force', 'with --resume: take the run over even if its owner looks alive (only when you know it has stopped)')
     .option('--join', 'PostgreSQL: join the run --run-id that other processes (on other machines) work on, or start it; each process claims chunks of the same file')
     .option('--lease-ms <n>', 'PostgreSQL: how long a claimed chunk stays claimed without renewal; a dead process\'s chunks are taken over after it (default: 30000)', intArg('--lease-ms', 500))
+    .option('--max-outage-ms <n>', 'PostgreSQL: how long a lost connection or a server that is away is retried, with back-off, before the run gives up (resumable) (default: 60000)', intArg('--max-outage-ms', 0))
     .option('--workers <n>', 'worker threads (default: the cores, at most 4)', intArg('--workers', 1))
     .option('--chunk-size <n>', 'lines per chunk/transaction (default: 2500; SQLite)', intArg('--chunk-size', 1))
     .option('--chunk-bytes <n>', 'bytes per chunk at most (default: 16 MiB on SQLite; on PostgreSQL chunks are planned by bytes alone, default 4 MiB)', intArg('--chunk-bytes', 1024))
@@ -62,7 +63,7 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
   const { outcome, signal } = await withStopSignals(log, progress, (abort) => runPipeline({
     input: input ?? process.stdin, ...(target.kind === 'sqlite' ? { dbPath: target.path } : { db: target.url }), runType: opts.runType,
     ...(opts.resume === undefined ? { runId: job.runId } : { resume: job.runId, ...(opts.force === true ? { force: true } : {}) }),
-    ...(opts.join === true ? { join: true } : {}), leaseMs: opts.leaseMs, maxChunkBytes: opts.chunkBytes,
+    ...(opts.join === true ? { join: true } : {}), leaseMs: opts.leaseMs, maxOutageMs: opts.maxOutageMs, maxChunkBytes: opts.chunkBytes,
     workers: opts.workers, chunkSize: opts.chunkSize, maxRejects: opts.maxRejects, maxRejectRatio: opts.maxRejectRatio,
     synchronous: opts.synchronous === undefined ? undefined : opts.synchronous === 'full' ? 'FULL' : 'NORMAL', parseAll: opts.parseAll === true, signal: abort,
     onProgress: (e) => { announce(); progress.update(e); },
