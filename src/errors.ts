@@ -1,6 +1,4 @@
 import { types } from 'node:util';
-import type { RunSummary } from './pipeline/types';
-import { tempDirNote, tempDirProblem } from './store/temp-dir';
 
 /**
  * Error hierarchy. Every error the library throws carries a stable `code` the
@@ -77,9 +75,6 @@ export class OutputError extends BrandOrchestratorError {
  * started run fails so: `summary` is always there.
  */
 export class WorkerError extends BrandOrchestratorError {
-  /** What the run had committed when it stopped (status `failed`). */
-  declare readonly summary: RunSummary;
-
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_WORKER', message, options);
   }
@@ -87,9 +82,6 @@ export class WorkerError extends BrandOrchestratorError {
 
 /** The run exceeded `maxRejects`. Only a started run fails so: `summary` is always there. */
 export class TooManyRejectsError extends BrandOrchestratorError {
-  /** What the run had committed when it stopped (status `failed`). */
-  declare readonly summary: RunSummary;
-
   constructor(message: string) {
     super('ERR_TOO_MANY_REJECTS', message);
   }
@@ -100,13 +92,6 @@ export class TooManyRejectsError extends BrandOrchestratorError {
  * names the errors of aborted operations; `cause` is the signal's `reason`.
  */
 export class CancelledError extends BrandOrchestratorError {
-  /**
-   * What the run had committed when it stopped (status `cancelled`; resume it
-   * with `resume: summary.runId`). Absent when the signal was aborted before
-   * the run started: then no run exists.
-   */
-  declare readonly summary?: RunSummary;
-
   constructor(message = 'The run was cancelled', options?: { cause?: unknown }) {
     super('ERR_CANCELLED', message, options);
     this.name = 'AbortError';
@@ -129,39 +114,6 @@ export function toError(value: unknown): Error {
   if (value instanceof Error || types.isNativeError(value)) return value as Error;
   if (isErrorLike(value)) return value;
   return new Error(typeof value === 'string' ? value : `Non-error thrown: ${safeString(value)}`);
-}
-
-/** A SQLite error saying another connection holds a lock (`SQLITE_BUSY*`, `SQLITE_LOCKED*`): worth waiting out. @internal */
-export function isBusyError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
-}
-
-/** Maps a SQLite error (better-sqlite3 `SqliteError`) to our codes. @internal */
-export function fromSqliteError(err: unknown, context: string): BrandOrchestratorError {
-  const e = toError(err);
-  const sqliteCode = (e as { code?: unknown }).code;
-  if (typeof sqliteCode === 'string') {
-    if (isBusyError(e)) {
-      return new BusyError(`${context}: the database is locked by another connection (${sqliteCode})`, { cause: e });
-    }
-    if (sqliteCode === 'SQLITE_FULL') {
-      // SQLite does not say which file hit the limit: its temp folder may be the full one.
-      return new StoreError('ERR_DB_FULL', `${context}: the database or disk is full (${sqliteCode}); ${tempDirNote()}`, { cause: e });
-    }
-    if (sqliteCode === 'SQLITE_IOERR_GETTEMPPATH') {
-      return new StoreError('ERR_TEMP_DIR', `${context}: ${tempDirProblem() ?? 'SQLite found no folder for its temporary files'}`, { cause: e });
-    }
-    // An overwritten header reads as "not a database": damage, like a malformed page.
-    if (sqliteCode.startsWith('SQLITE_CORRUPT') || sqliteCode === 'SQLITE_NOTADB') {
-      return new StoreError('ERR_DB_CORRUPT', `${context}: ${e.message} (${sqliteCode})`, { cause: e });
-    }
-    if (sqliteCode.startsWith('SQLITE_')) {
-      return new StoreError('ERR_DB', `${context}: ${e.message} (${sqliteCode})`, { cause: e });
-    }
-  }
-  if (e instanceof BrandOrchestratorError) return e;
-  return new StoreError('ERR_DB', `${context}: ${e.message}`, { cause: e });
 }
 
 /** What crosses the thread boundary: plain data, rebuilt by {@link reviveError}. @internal */

@@ -1,4 +1,5 @@
-import { BusyError, fromSqliteError, isBusyError } from '../src/errors';
+import { BusyError } from '../src/errors';
+import { fromSqliteError, isBusyError } from '../src/sqlite/errors';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 

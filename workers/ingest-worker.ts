@@ -4,7 +4,8 @@
  * own connection on its first task and keeps it for the run.
  */
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
-import { fromSqliteError, serializeError } from '../src/errors';
+import { serializeError } from '../src/errors';
+import { fromSqliteError } from '../src/sqlite/errors';
 import type { ChunkReply, ChunkTask, WorkerInit } from '../src/protocol/messages';
 import { SqliteChunkBackend } from '../src/store/sqlite-chunk-backend';
 import { ChunkIngester } from './chunk-ingester';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { BrandOrchestratorError, fromSqliteError } from '../errors';
+import { BrandOrchestratorError } from '../errors';
+import { fromSqliteError } from '../sqlite/errors';
 import { VERSION } from '../version';
 import { registerDemo } from './commands/demo';
 import { registerGenerate } from './commands/generate';

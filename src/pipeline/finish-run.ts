@@ -1,4 +1,5 @@
-import { BrandOrchestratorError, fromSqliteError, toError } from '../errors';
+import { BrandOrchestratorError, toError } from '../errors';
+import { fromSqliteError } from '../sqlite/errors';
 import type { StateStore } from '../store';
 import type { RunClaim } from '../store/run-owner';
 import type { LineCounts, RunStatus } from '../store/types';

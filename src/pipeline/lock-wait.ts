@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BusyError, CancelledError, fromSqliteError, isBusyError } from '../errors';
+import { BusyError, CancelledError } from '../errors';
+import { fromSqliteError, isBusyError } from '../sqlite/errors';
 
 /**
  * The scheduler's connection waits at most this long inside one SQLite call:

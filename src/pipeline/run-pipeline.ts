@@ -1,8 +1,7 @@
 import pLimit from 'p-limit';
 import type { Piscina } from 'piscina';
-import {
-  BrandOrchestratorError, InputError, TooManyRejectsError, WorkerError, fromSqliteError, reviveError, toError,
-} from '../errors';
+import { BrandOrchestratorError, InputError, TooManyRejectsError, WorkerError, reviveError, toError } from '../errors';
+import { fromSqliteError } from '../sqlite/errors';
 import { CommitTurns } from '../protocol/turns';
 import type { ChunkReply, ChunkTask, WorkerInit } from '../protocol/messages';
 import { StateStore } from '../store';

@@ -162,3 +162,23 @@ export interface RunSummary extends LineCounts {
    */
   warnings?: string[];
 }
+
+// The errors module imports nothing of the project: the run's summary is added to its error types here.
+declare module '../errors' {
+  interface BrandOrchestratorError {
+    /**
+     * What the run had committed when it stopped (its `status` says how it
+     * ended; resume it with `resume: summary.runId`). Present on every
+     * failure of a run that started; absent on a setup error (no run exists).
+     */
+    readonly summary?: RunSummary;
+  }
+  /** Only a started run fails so: `summary` is always there (status `failed`). */
+  interface WorkerError {
+    readonly summary: RunSummary;
+  }
+  /** Only a started run fails so: `summary` is always there (status `failed`). */
+  interface TooManyRejectsError {
+    readonly summary: RunSummary;
+  }
+}

@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { InvalidOptionError, StoreError, fromSqliteError } from '../errors';
+import { InvalidOptionError, StoreError } from '../errors';
+import { fromSqliteError } from '../sqlite/errors';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema';
 import { tempDirProblem } from './temp-dir';
 import type { StoreOptions, Synchronous } from './types';

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { fromSqliteError } from '../errors';
+import { fromSqliteError } from '../sqlite/errors';
 import type { RunRecord } from './types';
 
 /**

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { IntelRow } from '../domain/types';
-import { StoreError, fromSqliteError } from '../errors';
+import { StoreError } from '../errors';
+import { fromSqliteError } from '../sqlite/errors';
 import { ChunksRepo } from './chunks';
 import { openDatabase, resolveStoreOptions } from './connection';
 import { ItemsRepo, JSON_COLUMNS } from './items';
