@@ -48,10 +48,11 @@ function pack() {
 
 function checkContents(files) {
   const has = new Set(files);
-  const required = ['package.json', 'README.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'dist/workers/ingest-worker.js'];
+  const required = ['package.json', 'README.md', 'LICENSE', 'docs/api.md', 'docs/cli.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'dist/workers/ingest-worker.js'];
   const missing = required.filter((f) => !has.has(f));
   if (missing.length > 0) throw new Error(`the tarball lacks ${missing.join(', ')}`);
-  const unwanted = files.filter((f) => /(^|\/)(__tests__|bench|\.ci|docs)\/|tsconfig|\.map$|(?<!\.d)\.ts$/.test(f));
+  // docs/*.md ship: the README links to them.
+  const unwanted = files.filter((f) => /(^|\/)(__tests__|bench|\.ci)\/|tsconfig|\.map$|(?<!\.d)\.ts$|^docs\/(?!.*\.md$)/.test(f));
   if (unwanted.length > 0) throw new Error(`the tarball holds files a user does not need: ${unwanted.join(', ')}`);
   // Every relative require() of a shipped file (the worker's imports of dist/src included) is shipped.
   const dangling = [];

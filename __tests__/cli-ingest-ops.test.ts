@@ -201,3 +201,32 @@ describe('demo', () => {
     expect(listed.stdout).toMatch(/^line\s+code\s+reason\n\d+\s+\w+/);
   });
 });
+
+describe('ingest: the next step printed after a failed run changes the outcome', () => {
+  it('after ERR_TOO_MANY_REJECTS (the reject ratio) suggests accepting the rejects; the printed command completes the run', () => {
+    const csv = join(t.dir, 'feed.csv');
+    writeFileSync(csv, `${[...mixedFeed(3).lines, 'a,b', 'c,d', 'e,f', 'g,h'].join('\n')}\n`);
+    const r = cli(['ingest', csv, '--db', t.db, '--run-id', 'ratio']);
+    expect(r.status).toBe(1);
+    const hint = logLines(r.stderr).map((l) => String(l.msg)).find((m) => m.startsWith('resume with: ')) ?? '';
+    expect(hint).toMatch(/--resume ratio --max-reject-ratio none \(keeps the valid lines, accepts the rejects\); or fix the feed and start a new run$/);
+    const again = runPrinted(`${hint.slice('resume with: '.length).replace(/ \(keeps.*$/, '')} --json`, '/');
+    expect(again.status).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ runId: 'ratio', status: 'completed', rejected: 4 });
+  });
+
+  it('after ERR_INPUT_CHANGED does not suggest resuming on the changed file, but a new run on it', () => {
+    const feed = feedFile(300, 0);
+    expect(cli(['ingest', feed, '--db', t.db, '--run-id', 'chg', '--chunk-size', '100', '--max-rejects', '0', '--quiet']).status).toBe(0);
+    // A failed run to resume: the same feed with a bad line at its end.
+    writeFileSync(feed, `${readFileSync(feed, 'utf8')}not json\n`);
+    expect(cli(['ingest', feed, '--db', t.db, '--run-id', 'chg2', '--chunk-size', '100', '--max-rejects', '0', '--quiet']).status).toBe(1);
+    writeFileSync(feed, readFileSync(feed, 'utf8').replace('"item_id":"', '"item_id":"X'));
+    const r = cli(['ingest', feed, '--db', t.db, '--resume', 'chg2']);
+    expect(r.status).toBe(1);
+    const msgs = logLines(r.stderr).map((l) => String(l.msg));
+    expect(msgs.some((m) => m.startsWith('error ERR_INPUT_CHANGED'))).toBe(true);
+    expect(msgs.some((m) => m.startsWith('resume with: '))).toBe(false);
+    expect(msgs[msgs.length - 1]).toMatch(/^the input differs from what run chg2 committed: resume it only on the feed it started on, or start a new run on this one: .* ingest \S*feed\.ndjson --db \S+$/);
+  });
+});

@@ -24,9 +24,29 @@ export function shellQuote(s: string): string {
  * The command that resumes run `runId` (the input read from stdin cannot be named: it must be fed again).
  * `db`: the database's label (a SQLite path, or a postgres URL without its password: `targetLabel`).
  */
-export function resumeHint(db: string, runId: string, input: string | undefined): string {
-  const line = commandLine(['ingest', input ?? '-', '--db', db, '--resume', runId]);
+export function resumeHint(db: string, runId: string, input: string | undefined, extra: readonly string[] = []): string {
+  const line = commandLine(['ingest', input ?? '-', '--db', db, '--resume', runId, ...extra]);
   return input === undefined ? `${line} < (the same feed again)` : line;
+}
+
+/**
+ * What to do about a run that did not complete, as one line: a command that
+ * changes the outcome, never one that fails the same way again. A run over
+ * the reject ratio resumes only when the rejects are accepted; a run whose
+ * input changed resumes only on the feed it started on, so the changed file
+ * is offered for a new run instead.
+ */
+export function nextStepHint(r: { dbPath: string; runId: string; input: string | null; error?: { code: string; message: string } }): string {
+  const input = r.input ?? undefined;
+  if (r.error?.code === 'ERR_INPUT_CHANGED') {
+    return `the input differs from what run ${r.runId} committed: resume it only on the feed it started on, or start a new run on this one: `
+      + `${commandLine(['ingest', input ?? '-', '--db', r.dbPath])}`;
+  }
+  if (r.error?.code === 'ERR_TOO_MANY_REJECTS' && /maxRejectRatio/.test(r.error.message)) {
+    return `resume with: ${resumeHint(r.dbPath, r.runId, input, ['--max-reject-ratio', 'none'])} (keeps the valid lines, accepts the rejects); `
+      + 'or fix the feed and start a new run';
+  }
+  return `resume with: ${resumeHint(r.dbPath, r.runId, input)}`;
 }
 
 /** The command that lists a run's rejects (or counts them per code, with a few examples each). */

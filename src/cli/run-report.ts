@@ -3,7 +3,7 @@ import type { RunSummary } from '../pipeline/types';
 import { withReadStore } from '../store/open-read-store';
 import { targetLabel, type DbTarget } from '../store/target';
 import { fmtDuration, fmtInt, plural } from './format';
-import { rejectsHint, resumeHint } from './hints';
+import { nextStepHint, rejectsHint } from './hints';
 import type { Logger } from './logger';
 import type { ProtectedFiles } from './output-guard';
 import { writeFileAtomic } from './report-files';
@@ -108,7 +108,7 @@ export function summaryLines(r: RunReport): string[] {
       + `list them: ${rejectsHint(r.dbPath, r.runId)}`);
   }
   if (r.error !== undefined) lines.push(`error ${r.error.code}: ${r.error.message}`);
-  if (r.status !== 'completed') lines.push(`resume with: ${resumeHint(r.dbPath, r.runId, r.input ?? undefined)}`);
+  if (r.status !== 'completed') lines.push(nextStepHint(r));
   return lines;
 }
 
