@@ -122,7 +122,8 @@ describe('ingest: logs a scheduler can use', () => {
     expect(JSON.parse(missing.stdout)).toEqual({ error: { code: 'ERR_INPUT', message: expect.stringMatching(/^Cannot read input .*missing\.ndjson: no such file$/) } });
     const flag = cli(['ingest', 'x', '--wrkers', '2', '--json']);
     expect(flag.status).toBe(2);
-    expect(JSON.parse(flag.stdout)).toEqual({ error: { code: 'ERR_INVALID_OPTION', message: expect.stringMatching(/^unknown option '--wrkers'/) } });
+    expect(JSON.parse(flag.stdout)).toEqual({ error: { code: 'ERR_USAGE', message: "unknown option '--wrkers' (did you mean --workers?); see brand-orchestrator ingest --help" } });
+    expect(flag.stderr).toBe("brand-orchestrator: ERR_USAGE: unknown option '--wrkers' (did you mean --workers?); see brand-orchestrator ingest --help\n");
     const runs = cli(['runs', '--db', join(t.dir, 'none.sqlite'), '--json']);
     expect(runs.status).toBe(2);
     expect(JSON.parse(runs.stdout)).toMatchObject({ error: { code: 'ERR_DB' } });
@@ -228,5 +229,19 @@ describe('ingest: the next step printed after a failed run changes the outcome',
     expect(msgs.some((m) => m.startsWith('error ERR_INPUT_CHANGED'))).toBe(true);
     expect(msgs.some((m) => m.startsWith('resume with: '))).toBe(false);
     expect(msgs[msgs.length - 1]).toMatch(/^the input differs from what run chg2 committed: resume it only on the feed it started on, or start a new run on this one: .* ingest \S*feed\.ndjson --db \S+$/);
+  });
+});
+
+describe('usage errors', () => {
+  it.each([
+    [['ingst'], "unknown command 'ingst' (did you mean ingest?); see brand-orchestrator --help"],
+    [['rejects'], "required option '--run <run-id>' not specified; see brand-orchestrator rejects --help"],
+    [['items'], "required option '--run <run-id>' not specified; see brand-orchestrator items --help"],
+    [['ingest', 'x', '--workers', 'two'], "option '--workers <n>' argument 'two' is invalid. Expected `--workers` to be a positive integer, got \"two\"; see brand-orchestrator ingest --help"],
+    [['ingest', 'x', '--join'], '--join needs --run-id: every process of a shared run names the same run'],
+  ])('%p is one ERR_USAGE line, exit 2', (args, message) => {
+    const r = cli(args);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`brand-orchestrator: ERR_USAGE: ${message}\n`);
   });
 });

@@ -28,16 +28,20 @@ export async function main(argv: string[]): Promise<number> {
     .version(VERSION)
     .option('--db <path|url>', DB_HELP)
     .exitOverride()
-    .showHelpAfterError('(run with --help for usage)')
     .hook('preAction', (_program, action) => { command = action.name(); });
   for (const register of [registerIngest, registerRuns, registerItems, registerRejects, registerVerify, registerGenerate, registerDemo]) {
     register(program);
   }
-  for (const cmd of program.commands) cmd.exitOverride();
+  // Commander's own messages are printed by reportError, in the one error format.
+  for (const cmd of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) {
+    cmd.exitOverride().configureOutput({ outputError: () => undefined });
+  }
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
   } catch (err) {
+    // A usage error comes before the action's hook: name the command from the arguments.
+    if (command === 'brand-orchestrator') command = program.commands.find((c) => argv.slice(2).includes(c.name()))?.name() ?? command;
     return reportError(err, command, wantsJson(argv));
   }
 }
@@ -51,9 +55,9 @@ function wantsJson(argv: string[]): boolean {
 /** One line on stderr (and `{"error": {code, message}}` on stdout under `--json`); returns the exit code. */
 function reportError(err: unknown, command: string, json: boolean): number {
   if (err instanceof CommanderError) {
-    // Help and version are "errors" to commander; their text is already printed, as is a usage error's.
+    // Help and version are "errors" to commander; their text is already printed.
     if (err.exitCode === 0) return EXIT.OK;
-    if (json) writeJsonError('ERR_INVALID_OPTION', err.message.replace(/^error: /, ''));
+    printError('ERR_USAGE', usageMessage(err.message, command), json);
     return EXIT.USAGE;
   }
   if (err instanceof CliError) {
@@ -72,6 +76,19 @@ function reportError(err: unknown, command: string, json: boolean): number {
   const frames = err instanceof Error ? (err.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l)) : [];
   if (frames.length > 0) process.stderr.write(`${frames.map(escapeControl).join('\n')}\n`);
   return EXIT.FAILED;
+}
+
+/**
+ * Commander's message as one line: `error: ` dropped, its "Did you mean"
+ * kept, and where to read the usage.
+ * @example usageMessage("error: unknown option '--wrkers'\n(Did you mean --workers?)", 'ingest')
+ * // "unknown option '--wrkers' (did you mean --workers?); see brand-orchestrator ingest --help"
+ */
+function usageMessage(raw: string, command: string): string {
+  const [first = '', ...rest] = raw.replace(/^error: /, '').split('\n');
+  const guess = /\(Did you mean (.+)\?\)/.exec(rest.join(' '));
+  const help = command === 'brand-orchestrator' ? 'brand-orchestrator --help' : `brand-orchestrator ${command} --help`;
+  return `${first}${guess ? ` (did you mean ${guess[1]}?)` : ''}; see ${help}`;
 }
 
 /** Text from the input or the database may be part of a message: escaped, it stays one line. */

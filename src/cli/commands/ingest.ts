@@ -121,7 +121,7 @@ async function prepare(file: string, opts: IngestOpts): Promise<Job> {
   const config = loadConfig(); // an invalid BRAND_ORCH_LOG_LEVEL stops here, before anything is written
   const target = resolveTarget(opts); // so does a URL of an unsupported scheme
   if (opts.join === true && opts.runId === undefined) {
-    throw new CliError('--join needs --run-id: every process of a shared run names the same run', EXIT.USAGE, 'ERR_INVALID_OPTION');
+    throw new CliError('--join needs --run-id: every process of a shared run names the same run', EXIT.USAGE, 'ERR_USAGE');
   }
   // Every output path goes through the one guard: never the database, its companions or the input, never two flags on one file.
   const guard = { dbPath: target.kind === 'sqlite' ? target.path : undefined, input: file };

@@ -25,7 +25,7 @@ export function registerItems(program: Command): void {
 
 async function exportItems(opts: ExportOpts, cmd: Command): Promise<void> {
   const ref = opts.run;
-  if (ref === undefined) throw new CliError("required option '--run <run-id>' not specified");
+  if (ref === undefined) throw new CliError("required option '--run <run-id>' not specified; see brand-orchestrator items --help", EXIT.USAGE, 'ERR_USAGE');
   await withReadStore(resolveTarget(cmd.optsWithGlobals<GlobalOpts>()), async (store) => {
     const runId = (await store.resolveRun(ref)).runId;
     if (opts.format === 'table') {
