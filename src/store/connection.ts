@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { InvalidOptionError, StoreError } from '../errors';
+import { BrandOrchestratorError, InvalidOptionError, StoreError } from '../errors';
 import { fromSqliteError } from '../sqlite/errors';
+import { openProblem } from '../sqlite/open-problem';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema';
 import { tempDirProblem } from './temp-dir';
 import type { StoreOptions, Synchronous } from './types';
@@ -54,7 +55,7 @@ export function openDatabase(path: string, opts: ResolvedStoreOptions): Database
     if (!opts.readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     db = new Database(path, { readonly: opts.readonly, fileMustExist: opts.readonly, timeout: opts.busyTimeoutMs });
   } catch (err) {
-    throw fromSqliteError(err, `Cannot open database ${path}`);
+    throw withOpenProblem(fromSqliteError(err, `Cannot open database ${path}`), path, !opts.readonly);
   }
   try {
     if (!opts.readonly) db.pragma('journal_mode = WAL');
@@ -74,8 +75,15 @@ export function openDatabase(path: string, opts: ResolvedStoreOptions): Database
     return db;
   } catch (err) {
     db.close();
-    throw err instanceof StoreError ? err : fromSqliteError(err, `Cannot prepare database ${path}`);
+    throw err instanceof StoreError ? err : withOpenProblem(fromSqliteError(err, `Cannot prepare database ${path}`), path, !opts.readonly);
   }
+}
+
+/** `err` with what the file system says about `path` in place of SQLite's words, where it says something. */
+function withOpenProblem(err: BrandOrchestratorError, path: string, forWrite: boolean): BrandOrchestratorError {
+  if (err.code === 'ERR_DB_CORRUPT' || err.code === 'ERR_DB_BUSY' || path === ':memory:') return err;
+  const why = openProblem(path, forWrite);
+  return why === undefined ? err : new StoreError('ERR_DB', `Cannot open database ${path}: ${why}`, { cause: err });
 }
 
 function migrate(db: Database.Database, path: string, readonly: boolean): void {
