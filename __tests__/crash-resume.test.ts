@@ -6,6 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startFaultyCli, type Fault } from './helpers/faults';
 import { tempDir } from './helpers/tmp';
@@ -16,7 +17,7 @@ beforeEach(() => { t = tempDir('bo-kill-'); });
 afterEach(() => t.cleanup());
 
 function committedChunks(db: string, runId: string): number[] {
-  const d = new Database(db, { readonly: true });
+  const d = new Database(db, { fileMustExist: true }); // read-write, so that closing it removes -wal and -shm
   try {
     return d.prepare('SELECT chunk_index FROM run_chunks WHERE run_id = ? ORDER BY chunk_index').pluck().all(runId) as number[];
   } finally {
@@ -25,7 +26,7 @@ function committedChunks(db: string, runId: string): number[] {
 }
 
 function dump(db: string): { items: unknown[]; rejects: unknown[] } {
-  const d = new Database(db, { readonly: true });
+  const d = new Database(db, { fileMustExist: true }); // read-write, so that closing it removes -wal and -shm
   const out = {
     items: d.prepare('SELECT item_id, item_type, title, summary, claims_json, evidence_json, scores_json, risk_flags_json, explainability_json, trend_score, decision, decision_reason FROM intel_items ORDER BY item_id').all(),
     rejects: d.prepare('SELECT line_no, code, reason, excerpt FROM run_rejects ORDER BY line_no').all(),
@@ -76,11 +77,13 @@ describe('kill -9 and resume', () => {
     expect(verify.stdout).toMatch(/^ok/);
     expect(verify.status).toBe(0);
     expect(dump(db)).toEqual(dump(clean));
-    const d = new Database(db, { readonly: true });
+    const d = new Database(db, { fileMustExist: true }); // read-write, so that closing it removes -wal and -shm
     const run = d.prepare("SELECT * FROM runs WHERE run_id = 'k'").get() as Record<string, number | string>;
     d.close();
     expect(run).toMatchObject({ status: 'completed', lines_read: 40000 });
     expect(run.lines_read).toBe((JSON.parse(once.stdout) as { linesRead: number }).linesRead);
     expect(committedChunks(db, 'k')).toHaveLength(40);
+    // No litter after three kills and a resume: no lock file, journal, -wal or -shm is left beside the databases.
+    expect(readdirSync(t.dir).filter((f) => /\.lock$|-journal$|-wal$|-shm$/.test(f))).toEqual([]);
   }, 180_000);
 });

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateStore } from '../src/store';
 import { openReadStore, withReadStore } from '../src/store/open-read-store';
@@ -88,5 +88,19 @@ describe('SqliteReadStore', () => {
     let seen: ReadStore | undefined;
     await expect(withReadStore({ kind: 'sqlite', path: t.db }, (store) => { seen = store; throw new Error('boom'); })).rejects.toThrow('boom');
     await expect(seen?.listRuns()).rejects.toMatchObject({ code: 'ERR_STORE_CLOSED' });
+  });
+});
+
+describe('SqliteReadStore, litter', () => {
+  it('leaves no -wal or -shm file beside the database once closed (it opens the file read-write, and writes nothing)', async () => {
+    seed();
+    expect(existsSync(`${t.db}-wal`)).toBe(false);
+    const before = readFileSync(t.db);
+    const store = SqliteReadStore.open(t.db);
+    expect((await store.listRuns()).map((r) => r.runId)).toEqual(['r1']);
+    expect(await store.checkIntegrity()).toEqual([]);
+    await store.close();
+    expect([existsSync(`${t.db}-wal`), existsSync(`${t.db}-shm`)]).toEqual([false, false]);
+    expect(readFileSync(t.db)).toEqual(before);
   });
 });

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BrandOrchestratorError, InvalidOptionError, StoreError } from '../errors';
 import { fromSqliteError } from '../sqlite/errors';
@@ -53,7 +53,11 @@ export function openDatabase(path: string, opts: ResolvedStoreOptions): Database
   let db: Database.Database;
   try {
     if (!opts.readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path, { readonly: opts.readonly, fileMustExist: opts.readonly, timeout: opts.busyTimeoutMs });
+    // A store that only reads still opens the file read-write where it may (it writes nothing): the last
+    // connection to close removes the -wal and -shm files of a WAL database only if it is read-write; a
+    // read-only one left them beside the database after every `runs` or `verify`.
+    const sqliteReadonly = opts.readonly && !writable(path);
+    db = new Database(path, { readonly: sqliteReadonly, fileMustExist: opts.readonly, timeout: opts.busyTimeoutMs });
   } catch (err) {
     throw withOpenProblem(fromSqliteError(err, `Cannot open database ${path}`), path, !opts.readonly);
   }
@@ -76,6 +80,16 @@ export function openDatabase(path: string, opts: ResolvedStoreOptions): Database
   } catch (err) {
     db.close();
     throw err instanceof StoreError ? err : withOpenProblem(fromSqliteError(err, `Cannot prepare database ${path}`), path, !opts.readonly);
+  }
+}
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    accessSync(dirname(path), constants.W_OK);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -44,7 +44,9 @@ export class RunClaim {
     try {
       const lock = new Database(this.#path, { timeout: 0 });
       try {
-        lock.exec('BEGIN EXCLUSIVE'); // held until release(): no write, so no journal
+        // An in-memory journal: BEGIN EXCLUSIVE on a file journal created `<lock>-journal`, left behind by every kill -9.
+        lock.pragma('journal_mode = MEMORY');
+        lock.exec('BEGIN EXCLUSIVE'); // held until release()
       } catch (err) {
         lock.close();
         throw err;
@@ -120,10 +122,13 @@ function probeLock(path: string): 'held' | 'free' | 'unknown' {
   }
 }
 
+/** Removes a lock file and the journal an older version left beside it. */
 function removeFile(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone
+  for (const f of [path, `${path}-journal`]) {
+    try {
+      unlinkSync(f);
+    } catch {
+      // already gone
+    }
   }
 }
