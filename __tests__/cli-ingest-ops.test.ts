@@ -245,3 +245,18 @@ describe('usage errors', () => {
     expect(r.stderr).toBe(`brand-orchestrator: ERR_USAGE: ${message}\n`);
   });
 });
+
+describe('--help', () => {
+  it.each(['ingest', 'runs', 'items', 'rejects', 'verify', 'demo'])('%s --help shows --db, the environment it reads, and an example', (cmd) => {
+    const r = cli([cmd, '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/--db <path\|url>/);
+    expect(r.stdout).toMatch(/Environment:\n {2}BRAND_ORCH_DB_URL, BRAND_ORCH_DB_PATH/);
+    expect(r.stdout).toMatch(/PGHOST, PGPORT, PGDATABASE, PGUSER/);
+    expect(r.stdout).toMatch(new RegExp(`Examples:\\n {2}brand-orchestrator ${cmd}`));
+  });
+
+  it('the top-level description names both backends', () => {
+    expect(cli(['--help']).stdout).toMatch(/into SQLite or\s+PostgreSQL/);
+  });
+});

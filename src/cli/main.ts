@@ -24,7 +24,7 @@ const SETUP_CODES = new Set([
 export async function main(argv: string[]): Promise<number> {
   let command = 'brand-orchestrator';
   const program = new Command('brand-orchestrator')
-    .description('Concurrent bulk ingestion of brand-intelligence intel items into SQLite')
+    .description('Concurrent bulk ingestion of brand-intelligence intel items into SQLite or PostgreSQL')
     .version(VERSION)
     .option('--db <path|url>', DB_HELP)
     .exitOverride()
@@ -32,6 +32,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const register of [registerIngest, registerRuns, registerItems, registerRejects, registerVerify, registerGenerate, registerDemo]) {
     register(program);
   }
+  addHelpTexts(program);
   // Commander's own messages are printed by reportError, in the one error format.
   for (const cmd of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) {
     cmd.exitOverride().configureOutput({ outputError: () => undefined });
@@ -43,6 +44,36 @@ export async function main(argv: string[]): Promise<number> {
     // A usage error comes before the action's hook: name the command from the arguments.
     if (command === 'brand-orchestrator') command = program.commands.find((c) => argv.slice(2).includes(c.name()))?.name() ?? command;
     return reportError(err, command, wantsJson(argv));
+  }
+}
+
+/** Examples shown under each command's `--help`. */
+const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
+  ingest: [
+    'brand-orchestrator ingest feed.ndjson.gz --db /var/lib/bo/bo.sqlite --summary-file last-run.json',
+    'brand-orchestrator ingest feed.ndjson --db postgres://etl@db.internal/brand --run-id nightly-1 --join',
+  ],
+  runs: ['brand-orchestrator runs --db bo.sqlite', 'brand-orchestrator runs show latest --db bo.sqlite'],
+  items: ['brand-orchestrator items --run latest --db bo.sqlite > items.ndjson', 'brand-orchestrator items get item-42 --db bo.sqlite'],
+  rejects: ['brand-orchestrator rejects --run latest --summary --db bo.sqlite'],
+  verify: ['brand-orchestrator verify --db bo.sqlite || echo "last night needs a look"'],
+  demo: ['brand-orchestrator demo'],
+};
+
+const ENVIRONMENT = `Environment:
+  BRAND_ORCH_DB_URL, BRAND_ORCH_DB_PATH  the database when --db is not given (the URL first)
+  BRAND_ORCH_LOG_LEVEL                   DEBUG, INFO (default), WARNING, ERROR or CRITICAL
+  PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE, ~/.pgpass
+                                         what a postgres:// URL leaves out, as for psql`;
+
+/** Every command that opens a database shows `--db`, the environment it reads and an example or two under `--help`. */
+function addHelpTexts(program: Command): void {
+  program.addHelpText('after', `\n${ENVIRONMENT}`);
+  for (const cmd of program.commands) {
+    if (cmd.name() === 'generate') continue;
+    if (!cmd.options.some((o) => o.long === '--db')) cmd.option('--db <path|url>', DB_HELP);
+    const examples = EXAMPLES[cmd.name()] ?? [];
+    cmd.addHelpText('after', `\n${ENVIRONMENT}${examples.length > 0 ? `\n\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}` : ''}`);
   }
 }
 
