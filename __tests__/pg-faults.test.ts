@@ -82,9 +82,17 @@ const ITEMS = 'SELECT item_id, title, summary, trend_score, decision, decision_r
 
 /** Waits until run r has committed `n` chunks. */
 async function untilDone(d: ScratchDb, n: number): Promise<void> {
-  for (;;) {
+  await untilAsync(async () => {
     const rows = await d.query<{ n: number }>("SELECT count(*)::int AS n FROM run_chunks WHERE run_id = 'r' AND state = 'done'").catch(() => [{ n: 0 }]);
-    if ((rows[0]?.n ?? 0) >= n) return;
+    return (rows[0]?.n ?? 0) >= n;
+  }, `${n} chunks committed`);
+}
+
+/** Polls `check` until it holds; the bound only turns a hang into a clear failure. */
+async function untilAsync(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -134,19 +142,16 @@ test('a server that stays away past maxOutageMs ends the run with the first caus
 test('a joined process cut off by the network inside a transaction holds its locks no longer than about a lease: the other process finishes the run', async () => {
   const d = await seededDb();
   const letGo = await holdRow(d);
-  const args = ['ingest', feed, '--run-id', 'shared', '--join', '--lease-ms', '3000', '--workers', '2', '--chunk-bytes', String(32 * 1024), '--json'];
-  const victim = spawn(process.execPath, [CLI, ...args, '--db', proxy.via(d.url)], { env: cliEnv(), stdio: 'ignore' });
+  const args = ['ingest', feed, '--run-id', 'shared', '--join', '--lease-ms', '3000', '--chunk-bytes', String(32 * 1024), '--json'];
+  // One worker: when it waits for the held row, it is the victim's only chunk in flight.
+  const victim = spawn(process.execPath, [CLI, ...args, '--workers', '1', '--db', proxy.via(d.url)], { env: cliEnv(), stdio: 'ignore' });
   try {
     // The victim's chunk that holds the seeded item waits for its row, inside its transaction: cut the network then.
-    for (;;) {
-      const waiting = await d.query("SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND client_port = ANY($2::int[])",
-        [d.name, proxy.upstreamPorts()]);
-      if (waiting.length > 0) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await untilAsync(async () => (await d.query("SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND client_port = ANY($2::int[])",
+      [d.name, proxy.upstreamPorts()])).length > 0, "the victim's chunk to wait for the held row");
     proxy.partition();
     await letGo(); // the victim's statement now completes on the server, which cannot tell it: its transaction sits idle, holding its rows
-    const survivor = spawn(process.execPath, [CLI, ...args, '--db', d.url], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const survivor = spawn(process.execPath, [CLI, ...args, '--workers', '2', '--db', d.url], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     survivor.stdout.on('data', (b: Buffer) => { out += b.toString(); });
     const code = await new Promise<number | null>((resolve) => survivor.on('exit', resolve));

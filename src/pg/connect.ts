@@ -16,12 +16,15 @@ export function describeServer(c: { host: string; port: number; database?: strin
 /**
  * Bounds on a session of a run, sized to the chunk lease: the server ends a
  * transaction left idle longer than a lease (a client cut off by the
- * network holds its locks no longer than that), and both ends probe a silent
- * connection every few seconds. Without them a partitioned process's
- * transaction held its rows for the server's default keepalive, ~2 hours.
+ * network holds its locks no longer than that), cancels a statement that
+ * runs two leases (a COPY whose client vanished mid-stream waits for data,
+ * not idle), and both ends probe a silent connection every few seconds.
+ * Without them a partitioned process's transaction held its rows for the
+ * server's default keepalive, ~2 hours.
  */
 function sessionOptions(leaseMs: number): string {
-  return `-c idle_in_transaction_session_timeout=${Math.round(leaseMs)} -c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3`;
+  return `-c idle_in_transaction_session_timeout=${Math.round(leaseMs)} -c statement_timeout=${Math.round(2 * leaseMs)}`
+    + ' -c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3';
 }
 
 /**
@@ -87,10 +90,14 @@ export async function connect(url: string, label: string, context: string, role?
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOENT', '57P03']);
 const LOST = new Set(['ECONNRESET', 'EPIPE', '57P01', '57P02', '08000', '08003', '08006']);
 
-/** A deadlock or a serialization failure: the transaction rolled back and may simply run again. */
+/**
+ * A deadlock, a serialization failure, or a statement cancelled by its
+ * timeout (a lock waited for past two leases): the transaction rolled back
+ * and may simply run again.
+ */
 export function isRetryableConflict(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return code === '40P01' || code === '40001';
+  return code === '40P01' || code === '40001' || code === '57014';
 }
 
 /** The connection is gone (server restart, backend terminated, network): a new connection may do the work. */

@@ -149,8 +149,9 @@ export class PgChunkBackend {
    * the same item, so counts and created_at follow the lines' order as the
    * spec requires, while chunks with no item in common commit in any order.
    * Gives up (false) after `maxWaitMs`, or when the run no longer runs: the
-   * scheduler then hands the chunk back, so that a chunk nobody holds (its
-   * process died) can be claimed rather than every worker waiting for it.
+   * scheduler then sets the chunk aside for a while, so that its workers go
+   * on with other chunks, or claim one whose process died, rather than all
+   * wait for the same one.
    */
   async waitForEarlier(runId: string, chunkIndex: number, itemIds: readonly string[], maxWaitMs: number): Promise<boolean> {
     if (chunkIndex === 0) return true;

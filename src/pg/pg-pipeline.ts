@@ -23,6 +23,8 @@ import type { PgChunkReply, PgChunkStats, PgChunkTask, PgWorkerInit } from '../p
 import type { RunRecord } from '../store/types';
 import { PgStore, newOwnerToken, type ChunkPlan, type ChunkTotals, type PgTarget } from './pg-store';
 
+/** How often a scheduler left with only held-back chunks looks whether one is due. */
+const PARK_POLL_MS = 100;
 /** How often progress reads the run's committed chunks (other processes' too). */
 const RUN_WIDE_REFRESH_MS = 2000;
 import { openInput, planFile, readPlannedChunk } from './plan';
@@ -116,7 +118,7 @@ class PgScheduler {
     try {
       const init: PgWorkerInit = {
         url: this.store.url, label: this.store.label, maxLineBytes: this.opts.maxLineBytes, parseAll: this.opts.parseAll, config: this.opts.config,
-        orderWaitMs: Math.max(1000, this.opts.leaseMs / 3), leaseMs: this.opts.leaseMs,
+        orderWaitMs: this.#orderWaitMs, leaseMs: this.opts.leaseMs,
       };
       this.#pool = createPool(this.workerFilename, this.opts.workers, init, this.opts.workerResourceLimits, (err) => this.#fail(err));
       await this.#claimAndDispatch();
@@ -135,12 +137,22 @@ class PgScheduler {
     while (!this.#stopping) {
       const free = this.opts.maxInFlight - this.#inFlight.size;
       if (free > 0) {
+        const due = this.#dueParked();
+        if (due !== undefined) {
+          this.#track(this.#runChunk(due));
+          continue;
+        }
         const claimed = await this.store.claimChunks(this.#runId, this.owner, free, this.opts.leaseMs);
         for (const i of claimed) this.#track(this.#runChunk(i));
         if (claimed.length > 0) continue;
       }
       if (this.#inFlight.size > 0) {
         await Promise.race(this.#inFlight);
+        continue;
+      }
+      if (this.#parked.size > 0) {
+        // Only held-back chunks are left here: try them again once due.
+        await sleep(PARK_POLL_MS);
         continue;
       }
       // Nothing to claim and nothing running here: done, or other processes hold the rest.
@@ -154,6 +166,30 @@ class PgScheduler {
       // Wait for the others to finish, or for a dead one's lease to run out.
       await sleep(Math.min(500, Math.max(50, p.nextLeaseEndMs)));
     }
+  }
+
+  /**
+   * Chunks held back (their worker gave up waiting for an earlier chunk with
+   * the same items): they stay claimed by this process, but out of the pool,
+   * so its workers go on with other chunks (or claim a dead process's) rather
+   * than wait again for the same one. One is tried again once a chunk has
+   * committed here since it was held back, or after the order wait.
+   */
+  readonly #parked = new Map<number, { at: number; commits: number }>();
+
+  #dueParked(): number | undefined {
+    const now = performance.now();
+    for (const [i, p] of this.#parked) {
+      if (this.#mine.chunks > p.commits || now - p.at >= this.#orderWaitMs) {
+        this.#parked.delete(i);
+        return i;
+      }
+    }
+    return undefined;
+  }
+
+  get #orderWaitMs(): number {
+    return Math.max(1000, this.opts.leaseMs / 3);
   }
 
   #track(p: Promise<void>): void {
@@ -194,9 +230,8 @@ class PgScheduler {
       }
       this.outage.ok();
       if (reply.stats.outcome === 'deferred') {
-        // Handed back: claimed again (lowest first) once the chunks before it have moved on.
         this.#mine.deferred++;
-        await this.store.release(this.#runId, this.owner, [chunkIndex]);
+        this.#parked.set(chunkIndex, { at: performance.now(), commits: this.#mine.chunks });
         return;
       }
       this.#done(reply.stats, c.byteEnd - c.byteStart);
