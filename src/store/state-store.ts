@@ -40,9 +40,14 @@ export class StateStore {
 
   /** Opens (creating parent folders and the schema) or upgrades the database at `path`. */
   static open(path: string, options?: StoreOptions): StateStore {
-    const db = openDatabase(path, resolveStoreOptions(options));
+    const resolved = resolveStoreOptions(options);
+    const db = openDatabase(path, resolved);
     try {
-      return new StateStore(path, db);
+      const store = new StateStore(path, db);
+      // Opened read-write where it may (see openDatabase), a read-only store still writes nothing: once its
+      // connection's TEMP stage exists, every write fails with SQLITE_READONLY.
+      if (resolved.readonly) db.pragma('query_only = ON');
+      return store;
     } catch (err) {
       db.close();
       throw err instanceof StoreError ? err : fromSqliteError(err, `Cannot prepare database ${path}`);
