@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { logLines, runCli, runPrinted } from './helpers/cli';
 import { mixedFeed } from './helpers/lines';
-import { startFaultyCli, waitUntil } from './helpers/faults';
+import { startFaultyCli } from './helpers/faults';
 import { tempDir } from './helpers/tmp';
 
 let t: ReturnType<typeof tempDir>;
@@ -137,8 +137,7 @@ describe('ingest: signals', () => {
     const run = startFaultyCli(['ingest', 'big.ndjson', '--db', t.db, '--workers', '1', '--chunk-size', '500', '--run-id', 'term'],
       t.db, { chunkIndex: 2, kind: 'park' }, t.dir);
     await run.parked(2);
-    run.child.kill('SIGTERM');
-    await waitUntil(() => run.stderr().includes('SIGTERM: finishing in-flight chunks'), 'the SIGTERM notice');
+    await run.interrupt('SIGTERM');
     run.release(2);
     expect((await run.exited).code).toBe(143);
     const stderr = run.stderr();

@@ -4,7 +4,7 @@ import { readdirSync, readlinkSync, writeFileSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path';
 import { SCHEMA_VERSION } from '../src/store';
 import { mixedFeed } from './helpers/lines';
-import { startFaultyCli, waitUntil } from './helpers/faults';
+import { startFaultyCli } from './helpers/faults';
 import { tempDir } from './helpers/tmp';
 
 const CLI = resolve(__dirname, '../dist/src/cli/main.js');
@@ -78,8 +78,7 @@ describe('brand-orchestrator ingest', () => {
     const proc = startFaultyCli(['ingest', join(t.dir, 'big.ndjson'), '--db', t.db, '--workers', '1', '--chunk-size', '500', '--run-id', 'sig', '--quiet'],
       t.db, { chunkIndex: 2, kind: 'park' }, t.dir);
     await proc.parked(2);
-    proc.child.kill('SIGINT');
-    await waitUntil(() => proc.stderr().includes('SIGINT: finishing in-flight chunks'), 'the SIGINT notice');
+    await proc.interrupt('SIGINT');
     proc.release(2);
     expect((await proc.exited).code).toBe(130);
     const stderr = proc.stderr();
@@ -237,8 +236,7 @@ describe('brand-orchestrator ingest, a second signal', () => {
     const run = startFaultyCli(['ingest', join(t.dir, 'big.ndjson'), '--db', t.db, '--workers', '2', '--chunk-size', '500', '--run-id', 'twice', '--quiet'],
       t.db, { chunkIndex: 3, kind: 'park-in-transaction' }, t.dir);
     await run.parked(3);
-    run.child.kill('SIGINT');
-    await waitUntil(() => run.stderr().includes('SIGINT: finishing in-flight chunks'), 'the first SIGINT notice');
+    await run.interrupt('SIGINT');
     run.child.kill('SIGINT');
     expect(await run.exited).toEqual({ code: null, signal: 'SIGINT' }); // a shell reports 130
     expect(run.stderr()).not.toMatch(/FATAL|Abort/i);

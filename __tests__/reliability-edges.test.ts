@@ -9,7 +9,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPipeline, type PipelineFailure } from '../src/pipeline';
 import { CLI, cliEnv } from './helpers/cli';
-import { startFaultyCli, waitUntil } from './helpers/faults';
+import { startFaultyCli } from './helpers/faults';
 import { mixedFeed } from './helpers/lines';
 import { tempDir } from './helpers/tmp';
 
@@ -86,8 +86,7 @@ describe('ingest --rejects, a second signal', () => {
       t.db, { chunkIndex: 2, kind: 'park-in-transaction' }, t.dir);
     await run.parked(2);
     expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toHaveLength(1); // the file being prepared
-    run.child.kill('SIGINT');
-    await waitUntil(() => run.stderr().includes('SIGINT: finishing in-flight chunks'), 'the first SIGINT notice');
+    await run.interrupt('SIGINT');
     run.child.kill('SIGINT');
     expect(await run.exited).toEqual({ code: null, signal: 'SIGINT' });
     expect(readdirSync(out)).toEqual([]);

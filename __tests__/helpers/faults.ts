@@ -63,6 +63,8 @@ export interface FaultyCli {
   parked: (chunkIndex: number) => Promise<void>;
   /** Lets the worker parked at `chunkIndex` go on. */
   release: (chunkIndex: number) => void;
+  /** Sends `sig` and resolves once the CLI has printed its notice (`SIGINT: finishing in-flight chunks…`). */
+  interrupt: (sig: 'SIGINT' | 'SIGTERM') => Promise<void>;
 }
 
 /** Whether a worker of a run on `dbPath` stopped at the park fault of `chunkIndex`. */
@@ -95,5 +97,10 @@ export function startFaultyCli(args: string[], dbPath: string, faults: Fault | F
       if (!isParked(dbPath, chunkIndex)) throw new Error(`the run ended before chunk ${chunkIndex} parked: ${stderr}`);
     },
     release: (chunkIndex) => release(dbPath, chunkIndex),
+    interrupt: async (sig) => {
+      const seen = stderr.split(`${sig}: finishing in-flight chunks`).length - 1;
+      child.kill(sig);
+      await waitUntil(() => stderr.split(`${sig}: finishing in-flight chunks`).length - 1 > seen, `the ${sig} notice`);
+    },
   };
 }

@@ -22,13 +22,13 @@ import type { ProgressEvent, RunSummary } from '../pipeline/types';
 import type { PgChunkReply, PgChunkStats, PgChunkTask, PgWorkerInit } from '../protocol/pg-messages';
 import type { RunRecord } from '../store/types';
 import { PgStore, newOwnerToken, type ChunkPlan, type ChunkTotals, type PgTarget } from './pg-store';
+import { openInput, planFile, readPlannedChunk } from './plan';
+import { isTransient, Outage } from './outage';
 
 /** How often a scheduler left with only held-back chunks looks whether one is due. */
 const PARK_POLL_MS = 100;
 /** How often progress reads the run's committed chunks (other processes' too). */
 const RUN_WIDE_REFRESH_MS = 2000;
-import { openInput, planFile, readPlannedChunk } from './plan';
-import { isTransient, Outage } from './outage';
 
 export function pgWorkerFile(): string {
   return workerFile('pg-ingest-worker');
