@@ -61,7 +61,7 @@ describe('brand-orchestrator runs', () => {
   it('shows the committed-chunk totals of a run whose process was killed, not zeros', () => {
     killedRun('killed', 3);
     const list = cli(['runs', '--db', t.db]);
-    expect(list.stdout).toMatch(/killed\s+nightly\s+stale \(interrupted\)\s+\S+ \S+\s+-\s+300\s+294\s+0\s+0\s+3\s+3\b/);
+    expect(list.stdout).toMatch(/killed\s+nightly\s+interrupted\s+\S+ \S+\s+-\s+300\s+294\s+0\s+0\s+3\s+3\b/);
     const json = JSON.parse(cli(['runs', 'show', 'killed', '--db', t.db, '--json']).stdout) as Record<string, unknown>;
     expect(json).toMatchObject({ status: 'running', stale: true, linesRead: 300, inserted: 294, rejected: 3, blankLines: 3, chunks: 3 });
   });
@@ -231,5 +231,50 @@ describe('brand-orchestrator verify', () => {
     const runs = cli(['runs', '--db', t.db]);
     expect(runs.stderr).toMatch(/^brand-orchestrator: ERR_DB_CORRUPT: Cannot .* file is not a database \(SQLITE_NOTADB\); `verify` reports what is damaged\n$/);
     expect(runs.status).toBe(1);
+  });
+});
+
+describe('on an 80-column terminal (COLUMNS=80)', () => {
+  const narrow = (args: string[]) => runCli(args, { cwd: t.dir, env: { COLUMNS: '80' } });
+  const longest = (text: string) => Math.max(...text.trimEnd().split('\n').map((l) => [...l].length));
+  const longId = 'nightly-2026-12-07-with-a-long-descriptive-run-id';
+
+  it('runs: fits the width, the run id cut to a prefix that still resolves it; --json keeps every value', () => {
+    ingest(longId, mixedFeed(30, 10).lines);
+    const wide = runCli(['runs', '--db', t.db], { cwd: t.dir });
+    expect(longest(wide.stdout)).toBeGreaterThan(80); // the natural table would wrap
+    const r = narrow(['runs', '--db', t.db]);
+    expect(r.status).toBe(0);
+    expect(longest(r.stdout)).toBeLessThanOrEqual(80);
+    const [header, row] = r.stdout.split('\n');
+    expect(header).toMatch(/^run_id\s+status\s+started\s+duration\s+lines\s+inserted\s+rejected/);
+    const prefix = /^(\S+)…/.exec(row ?? '')?.[1] ?? '';
+    expect(longId.startsWith(prefix) && prefix.length >= 8).toBe(true);
+    expect(JSON.parse(narrow(['runs', 'show', prefix, '--db', t.db, '--json']).stdout)).toMatchObject({ runId: longId });
+    expect(JSON.parse(narrow(['runs', '--db', t.db, '--json']).stdout)).toMatchObject([{ runId: longId }]);
+  });
+
+  it('items --format table: titles and ids cut with …, the NDJSON export whole', () => {
+    const title = `A very long title ${'that keeps going '.repeat(8)}to the end`;
+    ingest('long', [JSON.stringify({ item_id: `item-${'x'.repeat(60)}`, item_type: 'article', title, summary: 's' })]);
+    const r = narrow(['items', '--run', 'long', '--db', t.db, '--format', 'table']);
+    expect(r.status).toBe(0);
+    expect(longest(r.stdout)).toBeLessThanOrEqual(80);
+    expect(r.stdout).toMatch(/item-x+… .*A very long title .*…$/m);
+    const exported = JSON.parse(narrow(['items', '--run', 'long', '--db', t.db]).stdout) as { title: string; item_id: string };
+    expect(exported).toMatchObject({ title, item_id: `item-${'x'.repeat(60)}` });
+  });
+
+  it('runs show: the run, its settings and telemetry as aligned key/value lines, no JSON', () => {
+    ingest('kv', mixedFeed(30, 10).lines, '--workers', '1');
+    const out = narrow(['runs', 'show', 'kv', '--db', t.db]).stdout;
+    expect(out).toMatch(/^run {7}kv$/m); // keys padded to the longest, `finished`
+    expect(out).toMatch(/^status {4}completed$/m);
+    expect(out).toMatch(/^lines {5}30 = 0 blank \+ \d+ inserted \+ 0 updated \+ 0 unchanged \+ \d+ rejected$/m);
+    expect(out).toMatch(/^settings\n {2}\w+ +\S/m);
+    expect(out).toMatch(/^ {2}workers +1$/m);
+    expect(out).toMatch(/^telemetry\n/m);
+    expect(out).toMatch(/^ {2}workers\.[\w-]+\.parseMs +[\d.]+$/m);
+    expect(out).not.toMatch(/[{}]/);
   });
 });

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import stringWidth from 'string-width';
 
 /**
  * Control characters (C0, DEL, C1), the bidirectional overrides and
@@ -42,11 +43,43 @@ function escapeCode(code: number): string {
 
 export type Cell = string | number | null;
 
-/** Plain-text table of `rows` (held in memory: for short lists), columns padded to their widest cell. */
-export function table(headers: string[], rows: Cell[][]): string {
-  const widths = headers.map((h) => h.length);
-  for (const r of rows) widen(widths, r);
-  return [headers, ...rows].map((r) => tableLine(r, widths)).join('\n');
+/** A table column: its header, and how it gives way on a narrow terminal. */
+export interface Column {
+  header: string;
+  /**
+   * Cut with `…` down to this many columns when the table is wider than the
+   * terminal (ids, titles: a run id's first characters still resolve it).
+   */
+  shrinkTo?: number;
+  /**
+   * Dropped when cutting is not enough, lowest first; a column without it is
+   * always shown. Every value stays in `--json` and the NDJSON exports.
+   */
+  dropOrder?: number;
+}
+
+/**
+ * The width a table may take: the terminal's columns when stdout is one, else
+ * `COLUMNS` when set (`COLUMNS=80 brand-orchestrator runs | less`), else
+ * unlimited (a pipe gets whole values).
+ */
+export function terminalWidth(stream: NodeJS.WriteStream = process.stdout): number | undefined {
+  if (stream.isTTY === true && stream.columns > 0) return stream.columns;
+  const env = Number(process.env.COLUMNS);
+  return Number.isInteger(env) && env > 0 ? env : undefined;
+}
+
+/**
+ * Plain-text table of `rows` (held in memory: for short lists), fitted to
+ * `width` (see {@link fitColumns}).
+ */
+export function table(columns: readonly (Column | string)[], rows: Cell[][], width = terminalWidth()): string {
+  const cols = columns.map(asColumn);
+  const texts = rows.map((r) => r.map(cellText));
+  const natural = cols.map((c) => displayWidth(c.header));
+  for (const r of texts) widen(natural, r);
+  const fit = fitColumns(cols, natural, width);
+  return [cols.map((c) => c.header), ...texts].map((r) => tableLine(r, fit)).join('\n');
 }
 
 /** Rows or lines from memory (sync) or streamed from a database (async). */
@@ -57,10 +90,15 @@ export type AnyIterable<T> = Iterable<T> | AsyncIterable<T>;
  * once to measure the columns and once to print them, so nothing but the
  * widths is kept. Rows that changed in between are printed as they are then.
  */
-export async function writeTable(out: NodeJS.WritableStream, headers: string[], rows: () => AnyIterable<Cell[]>): Promise<void> {
-  const widths = await columnWidths(headers, rows());
-  await writeLines(out, [tableLine(headers, widths)]);
-  await writeLines(out, mapIterable(rows(), (r) => tableLine(r, widths)));
+export async function writeTable(
+  out: NodeJS.WritableStream, columns: readonly (Column | string)[], rows: () => AnyIterable<Cell[]>, width = terminalWidth(),
+): Promise<void> {
+  const cols = columns.map(asColumn);
+  const natural = cols.map((c) => displayWidth(c.header));
+  for await (const r of rows()) widen(natural, r.map(cellText));
+  const fit = fitColumns(cols, natural, width);
+  await writeLines(out, [tableLine(cols.map((c) => c.header), fit)]);
+  await writeLines(out, mapIterable(rows(), (r) => tableLine(r.map(cellText), fit)));
 }
 
 /** Writes each line with a newline, waiting for `drain` whenever the stream asks to. */
@@ -70,22 +108,80 @@ export async function writeLines(out: NodeJS.WritableStream, lines: AnyIterable<
   }
 }
 
-async function columnWidths(headers: string[], rows: AnyIterable<Cell[]>): Promise<number[]> {
-  const widths = headers.map((h) => h.length);
-  for await (const r of rows) widen(widths, r);
-  return widths;
+/** Which columns a table shows and how wide: `widths[i]` for each index in `shown`. */
+export interface Fit {
+  shown: number[];
+  widths: number[];
 }
 
-function widen(widths: number[], r: Cell[]): void {
-  r.forEach((c, i) => { widths[i] = Math.max(widths[i] ?? 0, cellText(c).length); });
+const GAP = 2;
+
+/**
+ * Fits columns of `natural` widths into `width`: first the shrinkable
+ * columns are cut to their `shrinkTo`; if that is not enough, columns are
+ * dropped by `dropOrder`; then the cut columns take back whatever room is
+ * left, right to left (the free text, a title, stands last). A table that
+ * fits is shown whole.
+ */
+export function fitColumns(cols: readonly Column[], natural: readonly number[], width: number | undefined): Fit {
+  const widths = [...natural];
+  let shown = cols.map((_, i) => i);
+  const total = () => shown.reduce((sum, i) => sum + (widths[i] ?? 0), 0) + GAP * Math.max(0, shown.length - 1);
+  if (width === undefined || total() <= width) return { shown, widths };
+  cols.forEach((c, i) => { if (c.shrinkTo !== undefined) widths[i] = Math.min(widths[i] ?? 0, Math.max(c.shrinkTo, 1)); });
+  const droppable = cols.map((c, i) => [c.dropOrder, i] as const).filter((d): d is readonly [number, number] => d[0] !== undefined)
+    .sort((a, b) => a[0] - b[0]);
+  for (const [, i] of droppable) {
+    if (total() <= width) break;
+    shown = shown.filter((s) => s !== i);
+  }
+  for (const i of [...shown].reverse()) {
+    const room = width - total();
+    if (room <= 0) break;
+    widths[i] = Math.min(natural[i] ?? 0, (widths[i] ?? 0) + room);
+  }
+  return { shown, widths };
 }
 
-function tableLine(r: Cell[], widths: number[]): string {
-  return r.map((c, i) => cellText(c).padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+function asColumn(c: Column | string): Column {
+  return typeof c === 'string' ? { header: c } : c;
+}
+
+function widen(widths: number[], texts: string[]): void {
+  texts.forEach((t, i) => { widths[i] = Math.max(widths[i] ?? 0, displayWidth(t)); });
+}
+
+function tableLine(texts: string[], fit: Fit): string {
+  return fit.shown.map((i) => pad(truncate(texts[i] ?? '', fit.widths[i] ?? 0), fit.widths[i] ?? 0)).join(' '.repeat(GAP)).trimEnd();
 }
 
 function cellText(c: Cell): string {
   return c === null ? '-' : escapeControl(String(c));
+}
+
+/** Columns `s` takes on a terminal: wide (CJK) characters count two, combining marks none. */
+export function displayWidth(s: string): number {
+  return stringWidth(s);
+}
+
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+
+/** `s` cut to `width` columns, ending with `…` when cut; never splits a character or an emoji. */
+export function truncate(s: string, width: number): string {
+  if (displayWidth(s) <= width) return s;
+  let out = '';
+  let used = 0;
+  for (const { segment } of graphemes.segment(s)) {
+    const w = displayWidth(segment);
+    if (used + w > width - 1) break;
+    out += segment;
+    used += w;
+  }
+  return `${out}…`;
+}
+
+function pad(s: string, width: number): string {
+  return s + ' '.repeat(Math.max(0, width - displayWidth(s)));
 }
 
 /** Lazily applies `fn` to each value of `it`. */

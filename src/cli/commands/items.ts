@@ -2,8 +2,14 @@ import { Option, type Command } from 'commander';
 import { withReadStore } from '../../store/open-read-store';
 import type { IntelItem } from '../../store/types';
 import { CliError, EXIT } from '../exit-codes';
-import { jsonSafe, mapIterable, writeLines, writeTable } from '../format';
+import { jsonSafe, mapIterable, writeLines, writeTable, type Column } from '../format';
 import { resolveTarget, writeJson, type GlobalOpts } from '../shared';
+
+/** On a narrow terminal ids, reasons and titles are cut with `…`, then the reason and type give way. */
+const ITEM_COLUMNS: readonly Column[] = [
+  { header: 'item_id', shrinkTo: 12 }, { header: 'type', dropOrder: 2 }, { header: 'score' }, { header: 'decision' },
+  { header: 'reason', shrinkTo: 12, dropOrder: 1 }, { header: 'title', shrinkTo: 12 },
+];
 
 interface ExportOpts { run?: string; format: 'ndjson' | 'table' }
 
@@ -29,8 +35,8 @@ async function exportItems(opts: ExportOpts, cmd: Command): Promise<void> {
   await withReadStore(resolveTarget(cmd.optsWithGlobals<GlobalOpts>()), async (store) => {
     const runId = (await store.resolveRun(ref)).runId;
     if (opts.format === 'table') {
-      await writeTable(process.stdout, ['item_id', 'type', 'score', 'decision', 'reason', 'title'], () => mapIterable(
-        store.iterateIntelItemsForRun(runId), (i) => [i.itemId, i.itemType, i.trendScore, i.decision, i.decisionReason, i.title.slice(0, 50)],
+      await writeTable(process.stdout, ITEM_COLUMNS, () => mapIterable(
+        store.iterateIntelItemsForRun(runId), (i) => [i.itemId, i.itemType, i.trendScore, i.decision, i.decisionReason, i.title],
       ));
       return;
     }

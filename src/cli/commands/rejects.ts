@@ -21,7 +21,7 @@ export function registerRejects(program: Command): void {
           (r) => JSON.stringify({ line_no: r.lineNo, code: r.code, reason: r.reason, excerpt: r.excerpt })));
         return;
       }
-      await writeTable(process.stdout, ['line', 'code', 'reason'], () => mapIterable(store.iterateRejects(runId), (r) => [r.lineNo, r.code, r.reason]));
+      await writeTable(process.stdout, ['line', 'code', { header: 'reason', shrinkTo: 20 }], () => mapIterable(store.iterateRejects(runId), (r) => [r.lineNo, r.code, r.reason]));
     }));
 }
 

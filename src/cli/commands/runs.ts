@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { withReadStore } from '../../store/open-read-store';
 import type { ReadStore } from '../../store/read-store';
 import { RUN_STATUSES, type RunRecord, type RunStatus } from '../../store/types';
-import { durationMs, escapeControl, fmtDuration, fmtInt, table } from '../format';
+import { displayWidth, durationMs, escapeControl, fmtDuration, fmtInt, table, terminalWidth, type Column } from '../format';
 import { intArg, resolveTarget, writeJson, type GlobalOpts } from '../shared';
 
 interface ListOpts { limit: number; status?: RunStatus; json?: boolean }
@@ -35,10 +35,57 @@ async function showRun(store: ReadStore, ref: string, json: boolean): Promise<vo
   const run = await withCommittedCounts(store, await store.resolveRun(ref));
   const telemetry = await store.readTelemetry(run.runId) ?? null;
   if (json) return writeJson({ ...run, stale: store.isStale(run), telemetry });
-  process.stdout.write(`${runsTable([run], (r) => store.isStale(r))}\n\n`
-    + `settings  ${escapeControl(JSON.stringify(run.settings))}\nnotes     ${escapeControl(run.notes ?? '-')}\n`
-    + `owner     pid ${run.ownerPid ?? '-'} on ${escapeControl(run.ownerHost ?? '-')}, heartbeat ${run.heartbeatAt ?? '-'}\n`
-    + `telemetry ${JSON.stringify(telemetry, null, 2)}\n`);
+  process.stdout.write(`${showRunText(run, store.isStale(run), telemetry)}\n`);
+}
+
+type Row = readonly [key: string, value: string];
+
+/**
+ * `runs show`: the run, then its settings and its telemetry, each a block of
+ * aligned `key  value` lines.
+ */
+export function showRunText(r: RunRecord, stale: boolean, telemetry: unknown): string {
+  const block = (title: string, rows: Row[]) => `${title}\n${keyValues(rows, '  ')}`;
+  return [keyValues(runRows(r, stale)), block('settings', flatten('', r.settings)), block('telemetry', flatten('', telemetry ?? null))].join('\n');
+}
+
+function runRows(r: RunRecord, stale: boolean): Row[] {
+  const ms = durationMs(r.startedAt, r.finishedAt);
+  const handled = r.linesRead - r.blankLines;
+  return [
+    ['run', r.runId], ['type', r.runType], ['status', stale ? `${r.status}, interrupted (its process is gone; --resume finishes it)` : r.status],
+    ['started', r.startedAt], ['finished', r.finishedAt ?? '-'], ['duration', fmtDuration(ms)],
+    ['items/s', ms !== null && ms > 0 ? fmtInt((handled * 1000) / ms) : '-'],
+    ['lines', `${fmtInt(r.linesRead)} = ${fmtInt(r.blankLines)} blank + ${fmtInt(r.inserted)} inserted + ${fmtInt(r.updated)} updated + `
+      + `${fmtInt(r.unchanged)} unchanged + ${fmtInt(r.rejected)} rejected`],
+    ['chunks', fmtInt(r.chunks)],
+    ['owner', `pid ${r.ownerPid ?? '-'} on ${r.ownerHost ?? '-'}, heartbeat ${r.heartbeatAt ?? '-'}`],
+    ['notes', r.notes ?? '-'],
+  ];
+}
+
+/**
+ * A nested value as `key  value` rows with dotted keys (`workers.thread-1.parseMs`),
+ * each under `prefix`: readable on a terminal, and each line greppable.
+ */
+export function flatten(prefix: string, v: unknown): Row[] {
+  if (v !== null && typeof v === 'object') {
+    const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v);
+    if (entries.length === 0) return [[prefix || '-', Array.isArray(v) ? '[]' : '{}']];
+    if (Array.isArray(v) && v.every((x) => x === null || typeof x !== 'object')) return [[prefix, v.map((x) => scalar(x)).join(', ')]];
+    return entries.flatMap(([k, x]) => flatten(prefix === '' ? k : `${prefix}.${k}`, x));
+  }
+  return [[prefix || '-', scalar(v)]];
+}
+
+function scalar(v: unknown): string {
+  return typeof v === 'string' ? v : v === undefined ? '-' : JSON.stringify(v);
+}
+
+/** Rows as aligned `key  value` lines, control characters escaped. */
+export function keyValues(rows: readonly Row[], indent = ''): string {
+  const width = Math.max(...rows.map(([k]) => displayWidth(escapeControl(k))));
+  return rows.map(([k, v]) => `${indent}${escapeControl(k).padEnd(width)}  ${escapeControl(v)}`).join('\n');
 }
 
 /**
@@ -49,16 +96,28 @@ export async function withCommittedCounts(store: ReadStore, r: RunRecord): Promi
   return r.status === 'running' ? { ...r, ...await store.chunkTotals(r.runId) } : r;
 }
 
+/**
+ * The columns of `runs`, in the order a narrow terminal gives them up: an id
+ * cut to its first characters (still a unique prefix, as `runs show` takes),
+ * then type, chunks, unchanged, updated, items/s, duration.
+ */
+const RUN_COLUMNS: readonly Column[] = [
+  { header: 'run_id', shrinkTo: 9 }, { header: 'type', dropOrder: 1 }, { header: 'status' }, { header: 'started' },
+  { header: 'duration', dropOrder: 6 }, { header: 'lines' }, { header: 'inserted' }, { header: 'updated', dropOrder: 4 },
+  { header: 'unchanged', dropOrder: 3 }, { header: 'rejected' }, { header: 'chunks', dropOrder: 2 }, { header: 'items/s', dropOrder: 5 },
+];
+
 /** `isStale`: the backend's judgement of a running run (`ReadStore#isStale`). */
-export function runsTable(list: RunRecord[], isStale: (r: RunRecord) => boolean): string {
+export function runsTable(list: RunRecord[], isStale: (r: RunRecord) => boolean, width = terminalWidth()): string {
   return table(
-    ['run_id', 'type', 'status', 'started', 'duration', 'lines', 'inserted', 'updated', 'unchanged', 'rejected', 'chunks', 'items/s'],
+    RUN_COLUMNS,
     list.map((r) => {
       const ms = durationMs(r.startedAt, r.finishedAt);
       const rate = ms !== null && ms > 0 ? fmtInt(((r.linesRead - r.blankLines) * 1000) / ms) : null;
-      return [r.runId, r.runType, isStale(r) ? 'stale (interrupted)' : r.status, r.startedAt.replace('T', ' ').slice(0, 19),
+      return [r.runId, r.runType, isStale(r) ? 'interrupted' : r.status, r.startedAt.replace('T', ' ').slice(0, 16),
         fmtDuration(ms), fmtInt(r.linesRead), fmtInt(r.inserted), fmtInt(r.updated), fmtInt(r.unchanged), fmtInt(r.rejected),
         fmtInt(r.chunks), rate];
     }),
+    width,
   );
 }
