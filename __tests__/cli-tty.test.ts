@@ -8,13 +8,17 @@ import { mixedFeed } from './helpers/lines';
 import { CLI_PRELOAD, isParked, release, waitUntil, writeFaults } from './helpers/faults';
 import { tempDir } from './helpers/tmp';
 
+// eslint-disable-next-line no-control-regex
+const stripAnsi = (s: string) => s.replace(/\u001b(\[[\d;?]*[A-Za-z]|[78])/g, '');
+
 // The CLI on a pseudo-terminal: util-linux `script` gives it a TTY on stdin, stdout and stderr.
 let t: ReturnType<typeof tempDir>;
 beforeEach(() => { t = tempDir('bo-tty-'); });
 afterEach(() => t.cleanup());
 
+/** The CLI on an 80-column terminal. */
 function onTty(args: string[]): string {
-  const command = ['node', CLI, ...args].map(shellQuote).join(' ');
+  const command = `stty cols 80; ${['node', CLI, ...args].map(shellQuote).join(' ')}`;
   const r = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: t.dir, env: cliEnv(), encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) throw new Error(`exit ${String(r.status)}: ${r.stdout}`);
   return r.stdout;
@@ -28,23 +32,26 @@ function feedFile(n: number, name = 'feed.ndjson'): string {
 
 describe('ingest on a terminal', () => {
   it('writes readable log lines (time, level, run id, message), not JSON', () => {
-    const out = onTty(['ingest', feedFile(100), '--db', t.db, '--run-id', 'tty1']);
-    const logs = out.split(/\r?\n/).filter((l) => /^\d\d:\d\d:\d\d /.test(l));
+    const out = stripAnsi(onTty(['ingest', feedFile(100), '--db', t.db, '--run-id', 'tty1']));
+    const logs = out.split(/\r?\n/).filter((l) => /^\[\d\d:\d\d:\d\d\] /.test(l));
     expect(logs.length).toBeGreaterThanOrEqual(3);
-    for (const l of logs) expect(l).toMatch(/^\d\d:\d\d:\d\d (INFO |WARN ) \[tty1\] \S/);
-    expect(logs.join('\n')).toMatch(/INFO {2}\[tty1\] run tty1 completed in /);
+    for (const l of logs) expect(l).toMatch(/^\[\d\d:\d\d:\d\d\] (INFO|WARN): \[tty1\] \S/);
+    expect(logs.join('\n')).toMatch(/INFO: \[tty1\] run tty1 completed in /);
     expect(out).not.toMatch(/"level"/);
   });
 
-  it('shows no percentage or ETA for a .gz file, whose size on disk is not what the pipeline counts', () => {
+  it('fits the progress bar to 80 columns, rejects and ETA included, also for a .gz file (its size estimated)', () => {
     const gz = join(t.dir, 'feed.ndjson.gz');
     writeFileSync(gz, gzipSync(readFileSync(feedFile(3000))));
-    const out = onTty(['ingest', gz, '--db', t.db, '--chunk-size', '500']);
-    expect(out).toMatch(/ingest [\d,]+ lines \| [\d,]+ items\/s/);
-    expect(out).not.toMatch(/\d+% \|/);
-    expect(out).not.toMatch(/ETA/);
-    const plain = onTty(['ingest', join(t.dir, 'feed.ndjson'), '--db', join(t.dir, 'other.sqlite'), '--chunk-size', '500']);
-    expect(plain).toMatch(/100% \|/);
+    for (const [input, db] of [[gz, t.db], [join(t.dir, 'feed.ndjson'), join(t.dir, 'other.sqlite')]] as const) {
+      // cli-progress starts each frame at column 1 (ESC [1G).
+      // eslint-disable-next-line no-control-regex
+      const frames = onTty(['ingest', input, '--db', db, '--chunk-size', '500']).split(/\u001b\[1G|[\r\n]+/).map(stripAnsi)
+        .filter((f) => / lines · /.test(f));
+      expect(frames.length).toBeGreaterThan(0);
+      for (const f of frames) expect(f.trimEnd().length).toBeLessThan(80);
+      expect(frames.at(-1)).toMatch(/^3,000 lines · [\d,]+ items\/s · [\d,]+ rejected · 100% · ETA 0s/);
+    }
   });
 
   it('after Ctrl-C stops redrawing the bar, so the "finishing" notice stays readable', async () => {
@@ -57,14 +64,14 @@ describe('ingest on a terminal', () => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-    await waitUntil(() => isParked(t.db, 2) && /[1-9][\d,]* lines \|/.test(out), 'the bar to show committed lines');
+    await waitUntil(() => isParked(t.db, 2) && /[1-9][\d,]* lines · /.test(out), 'the bar to show committed lines');
     process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGINT');
     await waitUntil(() => out.includes('SIGINT: finishing in-flight chunks'), 'the SIGINT notice');
     release(t.db, 2);
     expect(await exited).toBe(130);
     const after = out.slice(out.indexOf('SIGINT: finishing in-flight chunks'));
     expect(after).toMatch(/^SIGINT: finishing in-flight chunks, then stopping \(SIGINT again to exit at once\)/);
-    expect(after).not.toMatch(/items\/s \|/); // no bar frame after the notice
+    expect(after).not.toMatch(/items\/s · /); // no bar frame after the notice
     expect(after).toMatch(/run \S+ cancelled in /);
   });
 });

@@ -1,6 +1,6 @@
-import { SingleBar, Presets } from 'cli-progress';
+import { SingleBar } from 'cli-progress';
 import type { ProgressEvent } from '../pipeline/types';
-import { fmtInt } from './format';
+import { fmtDuration, fmtInt } from './format';
 import type { Logger } from './logger';
 
 export interface ProgressReporter {
@@ -13,39 +13,70 @@ export interface ProgressReporter {
 const LOG_EVERY_MS = 10_000;
 
 /**
- * A progress bar on a terminal (lines, items/s, rejects; a percentage and ETA
- * only when the input's size in the bytes the pipeline counts is known: a
- * plain file, not a .gz one, whose size is compressed); log lines otherwise.
+ * A progress bar on a terminal, fitted to its width; log lines otherwise.
  * Both on stderr, so stdout stays clean for `--json`.
  */
 export function createProgress(mode: 'tty' | 'log' | 'none', log: Logger): ProgressReporter {
   if (mode === 'none') return { update: () => undefined, stop: () => undefined };
   if (mode === 'log') return logProgress(log);
   let bar: SingleBar | undefined;
-  let sized = false;
+  let last: ProgressEvent | undefined;
   let stopped = false;
   return {
     update(e) {
       if (stopped) return;
+      last = e;
       if (bar === undefined) {
-        sized = e.totalBytes !== undefined && e.totalBytes > 0;
-        bar = new SingleBar({
-          stream: process.stderr,
-          format: sized
-            ? 'ingest [{bar}] {percentage}% | {lines} lines | {rate} items/s | {rejected} rejected | ETA {eta_formatted}'
-            : 'ingest {lines} lines | {rate} items/s | {rejected} rejected | {duration_formatted}',
-          hideCursor: true,
-          etaBuffer: 20,
-        }, Presets.shades_classic);
-        bar.start(sized ? e.totalBytes ?? 0 : 0, 0, { lines: 0, rate: 0, rejected: 0 });
+        // Read at every redraw, so a resized window gets a line that fits.
+        bar = new SingleBar({ stream: process.stderr, format: () => (last === undefined ? '' : progressLine(last, process.stderr.columns || 80)), hideCursor: true });
+        bar.start(1, 0);
       }
-      bar.update(sized ? e.bytesDone : 0, { lines: fmtInt(e.linesRead), rate: fmtInt(e.itemsPerSecond), rejected: fmtInt(e.rejected) });
+      bar.update(0);
     },
     stop() {
       stopped = true;
       bar?.stop();
     },
   };
+}
+
+const SEP = ' · ';
+/** Below this many cells a bar says nothing; the counts get the room. */
+const MIN_BAR = 10;
+
+/**
+ * One progress line of at most `columns` cells, the counts that matter first:
+ * `12,345 lines · 4,321 items/s · 3 rejected · 45% · ETA 1m 5s [█████░░░░░]`.
+ * A percentage and ETA only when the input's size is known (a plain file; a
+ * .gz file's size is estimated from its compression so far); parts that do
+ * not fit are left off from the end, and the bar takes what room is left.
+ */
+export function progressLine(e: ProgressEvent, columns: number): string {
+  const total = e.totalBytes !== undefined && e.totalBytes > 0 ? e.totalBytes : undefined;
+  const done = total === undefined ? undefined : Math.min(1, e.bytesDone / total);
+  const parts = [`${fmtInt(e.linesRead)} lines`, `${fmtInt(e.itemsPerSecond)} items/s`, `${fmtInt(e.rejected)} rejected`];
+  if (done === undefined) {
+    parts.push(fmtDuration(e.elapsedMs));
+  } else {
+    parts.push(`${Math.floor(done * 100)}%`);
+    const rate = e.elapsedMs > 0 ? e.bytesDone / e.elapsedMs : 0;
+    parts.push(`ETA ${done >= 1 ? '0s' : rate > 0 ? fmtDuration(((total ?? 0) - e.bytesDone) / rate) : '-'}`);
+  }
+  let line = '';
+  let shown = 0;
+  for (const p of parts) {
+    const next = line === '' ? p : `${line}${SEP}${p}`;
+    // The last column stays empty: a line that fills it wraps on some terminals.
+    if (next.length > columns - 1) break;
+    line = next;
+    shown++;
+  }
+  const room = columns - 1 - line.length - 3;
+  if (done !== undefined && shown === parts.length && room >= MIN_BAR) {
+    const filled = Math.round(done * room);
+    line += ` [${'█'.repeat(filled)}${'░'.repeat(room - filled)}]`;
+  }
+  return line;
 }
 
 function logProgress(log: Logger): ProgressReporter {

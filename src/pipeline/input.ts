@@ -20,8 +20,12 @@ export interface OpenedInput {
    * file no longer holds the same bytes.
    */
   reread?: (meta: ChunkMeta, maxLineBytes: number) => Uint8Array;
-  /** Known size in bytes (a plain file), for progress and ETA. */
-  totalBytes: number | undefined;
+  /**
+   * Size in the bytes the pipeline counts, for progress and ETA: exact for a
+   * plain file, an estimate for a .gz file (its size times the compression
+   * ratio so far), unknown for streams.
+   */
+  totalBytes: () => number | undefined;
   /** Stops reading: destroys the underlying stream (a cancelled run must not wait for stdin's EOF). */
   close: () => void;
 }
@@ -37,11 +41,11 @@ export function openInput(given: PipelineInput): OpenedInput {
   if (isReadable(input)) {
     const src = new Source(() => input);
     const bytes = gunzipIfCompressed(readableBytes(src, 'input stream'), 'input stream');
-    return { bytes, totalBytes: undefined, close: () => { src.close(); bytes.return(undefined).catch(() => undefined); } };
+    return { bytes, totalBytes: unknownSize, close: () => { src.close(); bytes.return(undefined).catch(() => undefined); } };
   }
   if (isIterable(input)) {
     const bytes = gunzipIfCompressed(iterableBytes(input), 'input iterable');
-    return { bytes, totalBytes: undefined, close: () => { bytes.return(undefined).catch(() => undefined); } };
+    return { bytes, totalBytes: unknownSize, close: () => { bytes.return(undefined).catch(() => undefined); } };
   }
   throw new InvalidOptionError('Expected `input` to be a file path or file: URL, bytes, a Readable or an iterable of lines, bytes or objects');
 }
@@ -50,7 +54,7 @@ function openPipe(path: string): OpenedInput {
   const what = `input ${path}`;
   const src = new Source(() => createReadStream(path, { highWaterMark: 1 << 20 }));
   const bytes = gunzipIfCompressed(readableBytes(src, what), what);
-  return { bytes, totalBytes: undefined, close: () => { src.close(); bytes.return(undefined).catch(() => undefined); } };
+  return { bytes, totalBytes: unknownSize, close: () => { src.close(); bytes.return(undefined).catch(() => undefined); } };
 }
 
 function openFile(path: string): OpenedInput {
@@ -77,17 +81,32 @@ function openFile(path: string): OpenedInput {
   if (!gzip) {
     const bytes = fileBytes(path);
     // return() runs the generator's finally (closing the file); a failing close must not become an unhandled rejection.
-    return { bytes, totalBytes: size, close: () => { bytes.return(undefined).catch(() => undefined); }, reread: (meta, max) => rereadChunk(path, meta, max) };
+    return { bytes, totalBytes: () => size, close: () => { bytes.return(undefined).catch(() => undefined); }, reread: (meta, max) => rereadChunk(path, meta, max) };
   }
   // Opened lazily, on first read: a run that fails to start leaves no stream behind.
+  let gunzip: ReturnType<typeof createGunzip> | undefined;
+  let out = 0;
   const src = new Source(() => {
     const file = createReadStream(path, { highWaterMark: 1 << 20 });
-    const gunzip = createGunzip();
-    file.on('error', (err) => gunzip.destroy(err));
+    gunzip = createGunzip();
+    file.on('error', (err) => gunzip?.destroy(err));
     return file.pipe(gunzip);
   });
-  return { bytes: readableBytes(src, path), totalBytes: undefined, close: () => src.close() };
+  async function* counted(): AsyncGenerator<Uint8Array> {
+    for await (const piece of readableBytes(src, path)) {
+      out += piece.length;
+      yield piece;
+    }
+  }
+  const totalBytes = () => {
+    // What zlib has taken in, not what was read from disk: the read-ahead would skew the ratio.
+    const read = gunzip?.bytesWritten ?? 0;
+    return read > 0 && out > 0 ? Math.round(size * (out / read)) : undefined;
+  };
+  return { bytes: counted(), totalBytes, close: () => src.close() };
 }
+
+const unknownSize = (): undefined => undefined;
 
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
 

@@ -276,7 +276,7 @@ class Scheduler {
     const now = performance.now();
     if (!force && now - this.#lastProgress < this.#opts.progressIntervalMs) return;
     this.#lastProgress = now;
-    cb(this.#stats.progress(this.#input.totalBytes));
+    cb(this.#stats.progress(this.#input.totalBytes()));
   }
 
   /** Fails the run; chunks from `turn` on give up without committing (all when unknown). */
