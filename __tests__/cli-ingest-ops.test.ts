@@ -199,6 +199,11 @@ describe('demo', () => {
     const next = /^next: (.*)$/m.exec(r.stdout)?.[1] ?? '';
     const listed = runPrinted(`${next} | head -3`, '/');
     expect(listed.stdout).toMatch(/^line\s+code\s+reason\n\d+\s+\w+/);
+    // Through a pipe too, its log lines are for people: no JSON among them.
+    const logs = r.stderr.split('\n').filter((l) => l !== '');
+    expect(logs.length).toBeGreaterThan(0);
+    for (const l of logs) expect(l).not.toMatch(/^\{/);
+    expect(r.stderr).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: \[[\w-]+\] progress: [\d,]+ lines/m);
   });
 });
 

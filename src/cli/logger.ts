@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
 import type { LogLevel } from '../config';
 import { escapeControl } from './format';
 
@@ -22,13 +23,15 @@ export interface LoggerOptions {
  * The CLI's logger, on stderr (stdout stays for `--json` and exports). Not a
  * terminal: one JSON object a line, `{"level":"info","time":"<ISO-8601>",
  * "pid":..,"hostname":..,"runId":..,"msg":..}` plus fields, for a log shipper
- * or `jq`. A terminal: `HH:MM:SS LEVEL [run-id] message`, control
- * characters escaped. Writes are synchronous, so nothing is lost at exit.
+ * or `jq`. For people (a terminal, the demo): pino-pretty's
+ * `[HH:MM:ss] LEVEL: [run-id] message`, control characters escaped, the
+ * fields left to the JSON form. Writes are synchronous, so nothing is lost at
+ * exit.
  */
 export function createLogger(o: LoggerOptions): Logger {
   const out = o.stream ?? process.stderr;
   const destination: DestinationStream = o.pretty
-    ? { write: (line: string) => { out.write(prettyLine(line)); } }
+    ? prettyDestination(out)
     : o.stream === undefined ? pino.destination({ fd: 2, sync: true }) : { write: (line: string) => { out.write(line); } };
   return pino({
     level: PINO_LEVELS[o.level],
@@ -44,9 +47,14 @@ export function atLeast(level: LogLevel, floor: LogLevel): LogLevel {
   return order.indexOf(level) >= order.indexOf(floor) ? level : floor;
 }
 
-function prettyLine(json: string): string {
-  const r = JSON.parse(json) as { level?: string; time?: string; runId?: string; msg?: string };
-  const time = typeof r.time === 'string' ? new Date(r.time).toTimeString().slice(0, 8) : '--:--:--';
-  const level = (r.level ?? '').toUpperCase().padEnd(5);
-  return `${time} ${level} [${escapeControl(r.runId ?? '-')}] ${escapeControl(r.msg ?? '')}\n`;
+function prettyDestination(out: NodeJS.WritableStream): DestinationStream {
+  const pretty = prettyFactory({
+    colorize: 'isTTY' in out && out.isTTY === true && process.env.NO_COLOR === undefined,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname,runId',
+    hideObject: true,
+    // The message and run id may hold feed text: escaped, as everything this CLI prints.
+    messageFormat: (log, key) => `[${escapeControl(String(log.runId ?? '-'))}] ${escapeControl(String(log[key] ?? ''))}`,
+  });
+  return { write: (line: string) => { out.write(pretty(line)); } };
 }

@@ -35,7 +35,8 @@ export function registerDemo(program: Command): void {
         await writeFeed(feed, { count: DEMO_COUNT, badRatio: 0.002, seed: 42 });
       }
       const runId = randomUUID();
-      const log = createLogger({ level: config.logLevel, runId, pretty: process.stderr.isTTY === true });
+      // The demo is for people, also through `| cat` or a CI log: readable lines, never JSON.
+      const log = createLogger({ level: config.logLevel, runId, pretty: true });
       const progress = createProgress(!log.isLevelEnabled('info') ? 'none' : process.stderr.isTTY ? 'tty' : 'log', log);
       const s = await runPipeline({ input: feed, dbPath, config, runId, runType: 'demo', onProgress: (e) => progress.update(e) })
         .finally(() => progress.stop());
