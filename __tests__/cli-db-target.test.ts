@@ -24,7 +24,7 @@ function ingestInto(db: string, runId: string): void {
 }
 
 function runIds(stdout: string): string[] {
-  return (JSON.parse(stdout) as { runId: string }[]).map((r) => r.runId);
+  return (JSON.parse(stdout) as { run_id: string }[]).map((r) => r.run_id);
 }
 
 describe('--db and BRAND_ORCH_DB_URL: unsupported schemes', () => {
@@ -103,7 +103,7 @@ describe('--db and BRAND_ORCH_DB_URL: which database', () => {
     const c = join(t.dir, 'new folder', 'c.sqlite');
     const r = cli(['ingest', feedFile(10), '--run-id', 'run-c', '--json'], { BRAND_ORCH_DB_URL: pathToFileURL(c).href, BRAND_ORCH_DB_PATH: a });
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ runId: 'run-c', dbPath: c, inserted: 10 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ run_id: 'run-c', db_path: c, inserted: 10 });
     expect(r.stderr).toBe('');
     expect(runIds(cli(['runs', '--json', '--db', c]).stdout)).toEqual(['run-c']);
     expect(runIds(cli(['runs', '--json', '--db', a]).stdout)).toEqual(['run-a']);
@@ -111,9 +111,9 @@ describe('--db and BRAND_ORCH_DB_URL: which database', () => {
 
   it('every reading command and verify read the database BRAND_ORCH_DB_URL names', () => {
     const env = { BRAND_ORCH_DB_URL: pathToFileURL(a).href, BRAND_ORCH_DB_PATH: b };
-    expect(cli(['runs', 'show', 'latest', '--json'], env).stdout).toMatch(/"runId": "run-a"/);
+    expect(cli(['runs', 'show', 'latest', '--json'], env).stdout).toMatch(/"run_id": "run-a"/);
     expect(cli(['items', '--run', 'run-a'], env).stdout.trim().split('\n')).toHaveLength(20);
-    expect(cli(['rejects', '--run', 'run-a', '--summary', '--json'], env).stdout).toMatch(/"runId": "run-a"/);
+    expect(cli(['rejects', '--run', 'run-a', '--summary', '--json'], env).stdout).toMatch(/"run_id": "run-a"/);
     expect(cli(['items', '--run', 'run-b'], env)).toMatchObject({ status: 2, stderr: expect.stringMatching(/ERR_RUN_NOT_FOUND/) as unknown });
     expect(cli(['verify'], env)).toMatchObject({ status: 0, stdout: 'ok: integrity, foreign keys, run counts and the latest run all check out\n' });
   });

@@ -24,7 +24,7 @@ describe('ingest: a bad night does not look like a good one', () => {
   it('decompresses a gzip feed arriving on stdin', () => {
     const r = cli(['ingest', '-', '--db', t.db, '--json'], { input: gzipSync(`${mixedFeed(200, 50).lines.join('\n')}\n`) });
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', linesRead: 200, inserted: 196, rejected: 4, input: null });
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', lines_read: 200, inserted: 196, rejected: 4, input: null });
   });
 
   it('fails a feed in the wrong format (most lines rejected) with exit 1 and ERR_TOO_MANY_REJECTS; --max-reject-ratio none lets it complete', () => {
@@ -32,7 +32,7 @@ describe('ingest: a bad night does not look like a good one', () => {
     writeFileSync(csv, 'id,title\n1,a\n2,b\n3,c\n');
     const r = cli(['ingest', csv, '--db', t.db, '--json']);
     expect(r.status).toBe(1);
-    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'failed', rejected: 4, error: { code: 'ERR_TOO_MANY_REJECTS' }, rejectsByCode: { invalid_json: 4 } });
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'failed', rejected: 4, error: { code: 'ERR_TOO_MANY_REJECTS' }, rejects_by_code: { invalid_json: 4 } });
     expect(cli(['ingest', csv, '--db', t.db, '--max-reject-ratio', 'none', '--quiet']).status).toBe(0);
     expect(cli(['ingest', csv, '--db', t.db, '--max-reject-ratio', '0.9', '--quiet']).status).toBe(1);
     const bad = cli(['ingest', csv, '--db', t.db, '--max-reject-ratio', '2']);
@@ -58,10 +58,10 @@ describe('ingest: logs a scheduler can use', () => {
     const lines = logLines(r.stderr);
     expect(lines.length).toBeGreaterThanOrEqual(3);
     for (const l of lines) {
-      expect(l).toMatchObject({ level: expect.stringMatching(/^(info|warn)$/), runId: 'j1', msg: expect.any(String) });
+      expect(l).toMatchObject({ level: expect.stringMatching(/^(info|warn)$/), run_id: 'j1', msg: expect.any(String) });
       expect(Number.isNaN(Date.parse(String(l.time)))).toBe(false);
     }
-    expect(lines.find((l) => l.summary !== undefined)?.summary).toMatchObject({ status: 'completed', linesRead: 30, dbPath: t.db });
+    expect(lines.find((l) => l.summary !== undefined)?.summary).toMatchObject({ status: 'completed', lines_read: 30, db_path: t.db });
   });
 
   it('honours BRAND_ORCH_LOG_LEVEL: ERROR prints nothing on success, warn (any case) is accepted, DEBUG adds lines', () => {
@@ -91,8 +91,8 @@ describe('ingest: logs a scheduler can use', () => {
     const r = cli(['ingest', feedFile(100, 10), '--db', t.db, '--run-id', 's1', '--quiet', '--summary-file', summary, '--metrics-file', metrics]);
     expect(r.status).toBe(0);
     expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({
-      runId: 's1', status: 'completed', linesRead: 100, inserted: 90, rejected: 10, dbPath: t.db, input: join(t.dir, 'feed.ndjson'),
-      rejectsByCode: { invalid_json: 10 }, finishedAt: expect.any(String),
+      run_id: 's1', status: 'completed', lines_read: 100, inserted: 90, rejected: 10, db_path: t.db, input: join(t.dir, 'feed.ndjson'),
+      rejects_by_code: { invalid_json: 10 }, finished_at: expect.any(String),
     });
     const prom = readFileSync(metrics, 'utf8');
     expect(prom).toMatch(/^brand_orchestrator_last_run_success 1$/m);
@@ -158,7 +158,7 @@ describe('ingest: paths that cron cannot surprise', () => {
     const r = cli(['ingest', '../feed.ndjson', '--db', 'state.sqlite', '--run-id', 'cron', '--chunk-size', '100', '--max-rejects', '5', '--json'], { cwd: sub });
     expect(r.status).toBe(1);
     const report = JSON.parse(r.stdout) as { dbPath: string; input: string };
-    expect(report).toMatchObject({ dbPath: join(sub, 'state.sqlite'), input: join(t.dir, 'feed.ndjson'), status: 'failed' });
+    expect(report).toMatchObject({ db_path: join(sub, 'state.sqlite'), input: join(t.dir, 'feed.ndjson'), status: 'failed' });
     const db = new Database(join(sub, 'state.sqlite'), { readonly: true });
     const settings = JSON.parse(db.prepare("SELECT settings_snapshot_json FROM runs WHERE run_id = 'cron'").pluck().get() as string) as { input: string };
     db.close();
@@ -167,16 +167,16 @@ describe('ingest: paths that cron cannot surprise', () => {
     expect(hint).toBeDefined();
     const resumed = runPrinted(`${(hint ?? '').slice('resume with: '.length)} --json`, '/');
     expect(resumed.status).toBe(0);
-    expect(JSON.parse(resumed.stdout)).toMatchObject({ runId: 'cron', status: 'completed', linesRead: 300 });
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ run_id: 'cron', status: 'completed', lines_read: 300 });
   });
 
   it('resumes the run named by --resume latest or by a unique prefix of its id', () => {
     const feed = feedFile(300, 10);
     const fail = ['--db', t.db, '--chunk-size', '100', '--max-rejects', '5', '--quiet'];
     expect(cli(['ingest', feed, ...fail, '--run-id', 'alpha-1']).status).toBe(1);
-    expect(JSON.parse(cli(['ingest', feed, '--db', t.db, '--resume', 'latest', '--json']).stdout)).toMatchObject({ runId: 'alpha-1', status: 'completed' });
+    expect(JSON.parse(cli(['ingest', feed, '--db', t.db, '--resume', 'latest', '--json']).stdout)).toMatchObject({ run_id: 'alpha-1', status: 'completed' });
     expect(cli(['ingest', feed, ...fail, '--run-id', 'bravo-2']).status).toBe(1);
-    expect(JSON.parse(cli(['ingest', feed, '--db', t.db, '--resume', 'bra', '--json']).stdout)).toMatchObject({ runId: 'bravo-2', status: 'completed' });
+    expect(JSON.parse(cli(['ingest', feed, '--db', t.db, '--resume', 'bra', '--json']).stdout)).toMatchObject({ run_id: 'bravo-2', status: 'completed' });
   });
 
   it('warns when it creates a new database at the default path, naming it in full', () => {
@@ -217,7 +217,7 @@ describe('ingest: the next step printed after a failed run changes the outcome',
     expect(hint).toMatch(/--resume ratio --max-reject-ratio none \(keeps the valid lines, accepts the rejects\); or fix the feed and start a new run$/);
     const again = runPrinted(`${hint.slice('resume with: '.length).replace(/ \(keeps.*$/, '')} --json`, '/');
     expect(again.status).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ runId: 'ratio', status: 'completed', rejected: 4 });
+    expect(JSON.parse(again.stdout)).toMatchObject({ run_id: 'ratio', status: 'completed', rejected: 4 });
   });
 
   it('after ERR_INPUT_CHANGED does not suggest resuming on the changed file, but a new run on it', () => {

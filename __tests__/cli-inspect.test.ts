@@ -63,7 +63,7 @@ describe('brand-orchestrator runs', () => {
     const list = cli(['runs', '--db', t.db]);
     expect(list.stdout).toMatch(/killed\s+nightly\s+interrupted\s+\S+ \S+\s+-\s+300\s+294\s+0\s+0\s+3\s+3\b/);
     const json = JSON.parse(cli(['runs', 'show', 'killed', '--db', t.db, '--json']).stdout) as Record<string, unknown>;
-    expect(json).toMatchObject({ status: 'running', stale: true, linesRead: 300, inserted: 294, rejected: 3, blankLines: 3, chunks: 3 });
+    expect(json).toMatchObject({ status: 'running', stale: true, lines_read: 300, inserted: 294, rejected: 3, blank_lines: 3, chunks: 3 });
   });
 });
 
@@ -71,8 +71,8 @@ describe('run references: `latest` and unique id prefixes', () => {
   it('are accepted by runs show, items and rejects', () => {
     ingest('alpha-1111', mixedFeed(20, 10).lines);
     ingest('beta-2222', mixedFeed(30, 10).lines);
-    expect(JSON.parse(cli(['runs', 'show', 'latest', '--db', t.db, '--json']).stdout)).toMatchObject({ runId: 'beta-2222' });
-    expect(JSON.parse(cli(['runs', 'show', 'alp', '--db', t.db, '--json']).stdout)).toMatchObject({ runId: 'alpha-1111' });
+    expect(JSON.parse(cli(['runs', 'show', 'latest', '--db', t.db, '--json']).stdout)).toMatchObject({ run_id: 'beta-2222' });
+    expect(JSON.parse(cli(['runs', 'show', 'alp', '--db', t.db, '--json']).stdout)).toMatchObject({ run_id: 'alpha-1111' });
     expect(cli(['rejects', '--run', 'latest', '--db', t.db, '--json']).stdout.trim().split('\n')).toHaveLength(3);
     expect(cli(['rejects', '--run', 'alpha', '--db', t.db, '--json']).stdout.trim().split('\n')).toHaveLength(2);
     // The items a run last changed: beta re-delivered alpha's items unchanged, so its own are item-21 to item-29.
@@ -187,7 +187,7 @@ describe('brand-orchestrator verify', () => {
     const resumed = runPrinted(warning?.[3] ?? '', '/'); // from another folder, as printed
     expect(resumed.status).toBe(0);
     expect(cli(['verify', '--db', t.db]).status).toBe(0);
-    expect(JSON.parse(cli(['runs', 'show', 'killed', '--db', t.db, '--json']).stdout)).toMatchObject({ status: 'completed', linesRead: 40_000 });
+    expect(JSON.parse(cli(['runs', 'show', 'killed', '--db', t.db, '--json']).stdout)).toMatchObject({ status: 'completed', lines_read: 40_000 });
   });
 
   it('warns when the latest run failed, naming its cause, and when it rejected most of its lines', async () => {
@@ -250,8 +250,8 @@ describe('on an 80-column terminal (COLUMNS=80)', () => {
     expect(header).toMatch(/^run_id\s+status\s+started\s+duration\s+lines\s+inserted\s+rejected/);
     const prefix = /^(\S+)…/.exec(row ?? '')?.[1] ?? '';
     expect(longId.startsWith(prefix) && prefix.length >= 8).toBe(true);
-    expect(JSON.parse(narrow(['runs', 'show', prefix, '--db', t.db, '--json']).stdout)).toMatchObject({ runId: longId });
-    expect(JSON.parse(narrow(['runs', '--db', t.db, '--json']).stdout)).toMatchObject([{ runId: longId }]);
+    expect(JSON.parse(narrow(['runs', 'show', prefix, '--db', t.db, '--json']).stdout)).toMatchObject({ run_id: longId });
+    expect(JSON.parse(narrow(['runs', '--db', t.db, '--json']).stdout)).toMatchObject([{ run_id: longId }]);
   });
 
   it('items --format table: titles and ids cut with …, the NDJSON export whole', () => {

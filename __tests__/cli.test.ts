@@ -29,7 +29,7 @@ describe('brand-orchestrator ingest', () => {
     const r = cli(['ingest', feedFile(500, 50), '--db', t.db, '--workers', '2', '--chunk-size', '100', '--json', '--run-id', 'r1']);
     expect(r.status).toBe(0);
     const summary = JSON.parse(r.stdout) as Record<string, number | string>;
-    expect(summary).toMatchObject({ runId: 'r1', status: 'completed', linesRead: 500, inserted: 490, rejected: 10, chunks: 5 });
+    expect(summary).toMatchObject({ run_id: 'r1', status: 'completed', lines_read: 500, inserted: 490, rejected: 10, chunks: 5 });
     const db = new Database(t.db, { readonly: true });
     expect(db.prepare("SELECT count(*) FROM intel_items WHERE run_id = 'r1'").pluck().get()).toBe(490);
     expect(db.prepare("SELECT count(*) FROM run_rejects WHERE run_id = 'r1'").pluck().get()).toBe(10);
@@ -41,7 +41,7 @@ describe('brand-orchestrator ingest', () => {
     const rejects = join(t.dir, 'rejects.ndjson');
     const r = cli(['ingest', '-', '--json', '--rejects', rejects], mixedFeed(100, 25).lines.join('\n'));
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ linesRead: 100, inserted: 96, rejected: 4 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ lines_read: 100, inserted: 96, rejected: 4 });
     const lines = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line_no: number; code: string });
     expect(lines.map((l) => l.line_no)).toEqual([25, 50, 75, 100]);
     expect(new Database(join(t.dir, 'env.sqlite'), { readonly: true }).prepare('SELECT count(*) FROM intel_items').pluck().get()).toBe(96);
@@ -162,8 +162,12 @@ describe('brand-orchestrator runs / items / rejects', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ inserted: 0, updated: 0, unchanged: 297, rejected: 0 });
     const rejects = cli(['rejects', '--run', 'first', '--db', t.db]);
     expect(rejects.stdout).toMatch(/100\s+(not_an_object|invalid_json)/);
-    const one = JSON.parse(cli(['items', 'get', 'item-1', '--db', t.db]).stdout) as { itemId: string };
-    expect(one.itemId).toBe('item-1');
+    const got = cli(['items', 'get', 'item-1', '--db', t.db]).stdout;
+    expect(got.split('\n')).toHaveLength(2); // one line and its newline: NDJSON
+    const one = JSON.parse(got) as { item_id: string; run_id: string; trend_score: number };
+    expect(one).toMatchObject({ item_id: 'item-1', run_id: 'first', trend_score: expect.any(Number) as unknown });
+    // The line re-ingests as it is (run_id and the stored fields are ignored on input).
+    expect(JSON.parse(cli(['ingest', '-', '--db', t.db, '--json'], got).stdout)).toMatchObject({ lines_read: 1, unchanged: 1, rejected: 0 });
     expect(cli(['items', 'get', 'nope', '--db', t.db]).status).toBe(1);
     expect(cli(['runs', 'show', 'nope', '--db', t.db]).status).toBe(2);
   });
@@ -246,3 +250,31 @@ describe('brand-orchestrator ingest, a second signal', () => {
     db.close();
   });
 });
+
+describe('JSON outputs', () => {
+  /** Every key of `v`, at any depth. */
+  function keys(v: unknown): string[] {
+    if (v === null || typeof v !== 'object') return [];
+    if (Array.isArray(v)) return v.flatMap(keys);
+    return Object.entries(v).flatMap(([k, x]) => [k, ...keys(x)]);
+  }
+
+  it('name every key in snake_case: ingest --json and its log lines, --summary-file, runs, runs show, rejects, verify, items get', () => {
+    const summaryFile = join(t.dir, 'summary.json');
+    const r = cli(['ingest', feedFile(300, 100), '--db', t.db, '--run-id', 'snake', '--json', '--summary-file', summaryFile]);
+    const log = cli(['ingest', feedFile(300, 100), '--db', join(t.dir, 'other.sqlite'), '--run-id', 'logged']);
+    const outputs: unknown[] = [
+      JSON.parse(r.stdout), JSON.parse(readFileSync(summaryFile, 'utf8')),
+      ...log.stderr.trim().split('\n').map((l) => JSON.parse(l) as unknown),
+      JSON.parse(cli(['runs', '--db', t.db, '--json']).stdout), JSON.parse(cli(['runs', 'show', 'snake', '--db', t.db, '--json']).stdout),
+      JSON.parse(cli(['rejects', '--run', 'snake', '--db', t.db, '--summary', '--json']).stdout),
+      ...cli(['rejects', '--run', 'snake', '--db', t.db, '--json']).stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown),
+      JSON.parse(cli(['verify', '--db', t.db, '--json']).stdout), JSON.parse(cli(['items', 'get', 'item-1', '--db', t.db]).stdout),
+    ];
+    const all = outputs.flatMap(keys);
+    expect(all).toEqual(expect.arrayContaining(['run_id', 'lines_read', 'items_per_second', 'rejects_by_code', 'settings', 'telemetry', 'line_no']));
+    // Worker names (`thread-1`) and reject codes are values used as keys: left as they are.
+    expect(all.filter((k) => /[A-Z]/.test(k))).toEqual([]);
+  });
+});
+

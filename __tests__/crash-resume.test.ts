@@ -48,8 +48,8 @@ describe('kill -9 and resume', () => {
       run.child.kill('SIGKILL');
       expect(await run.exited).toEqual({ code: null, signal: 'SIGKILL' });
       // The dead owner is detected at once: `runs` shows the run as stale.
-      const runs = JSON.parse(spawnSync(process.execPath, [CLI, 'runs', '--db', db, '--json'], { encoding: 'utf8' }).stdout) as { runId: string; status: string; stale: boolean }[];
-      expect(runs.find((r) => r.runId === 'k')).toMatchObject({ status: 'running', stale: true });
+      const runs = JSON.parse(spawnSync(process.execPath, [CLI, 'runs', '--db', db, '--json'], { encoding: 'utf8' }).stdout) as { run_id: string; status: string; stale: boolean }[];
+      expect(runs.find((r) => r.run_id === 'k')).toMatchObject({ status: 'running', stale: true });
       return committedChunks(db, 'k');
     }
 
@@ -81,7 +81,7 @@ describe('kill -9 and resume', () => {
     const run = d.prepare("SELECT * FROM runs WHERE run_id = 'k'").get() as Record<string, number | string>;
     d.close();
     expect(run).toMatchObject({ status: 'completed', lines_read: 40000 });
-    expect(run.lines_read).toBe((JSON.parse(once.stdout) as { linesRead: number }).linesRead);
+    expect(run.lines_read).toBe((JSON.parse(once.stdout) as { lines_read: number }).lines_read);
     expect(committedChunks(db, 'k')).toHaveLength(40);
     // No litter after three kills and a resume: no lock file, journal, -wal or -shm is left beside the databases.
     expect(readdirSync(t.dir).filter((f) => /\.lock$|-journal$|-wal$|-shm$/.test(f))).toEqual([]);

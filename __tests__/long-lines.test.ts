@@ -1,7 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_MAX_CHUNK_BYTES } from '../src/pipeline/options';
-import type { RunSummary } from '../src/pipeline';
 import { StateStore } from '../src/store';
 import { runCli } from './helpers/cli';
 import { tempDir } from './helpers/tmp';
@@ -30,7 +29,7 @@ beforeEach(() => { t = tempDir('bo-long-'); });
 afterEach(() => t.cleanup());
 
 /** Generates the feed and ingests it with the CLI; the run's summary and the process's peak RSS. */
-function ingestMeasured(lines: number, lineBytes: number): { summary: RunSummary; peakRssMb: number } {
+function ingestMeasured(lines: number, lineBytes: number): { summary: { run_id: string }; peakRssMb: number } {
   const feed = join(t.dir, 'long.ndjson');
   const gen = runCli(['generate', '--count', String(lines), '--line-bytes', String(lineBytes), '--seed', '3', '-o', feed], { cwd: t.dir });
   expect(gen.stderr).toBe('');
@@ -42,7 +41,7 @@ function ingestMeasured(lines: number, lineBytes: number): { summary: RunSummary
     cwd: t.dir, env: { NODE_OPTIONS: `--require ${JSON.stringify(preload)}`, BO_TEST_PEAK_RSS: rssFile },
   });
   expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
-  return { summary: JSON.parse(run.stdout) as RunSummary, peakRssMb: Number(readFileSync(rssFile, 'utf8')) / 1024 };
+  return { summary: JSON.parse(run.stdout) as { run_id: string }, peakRssMb: Number(readFileSync(rssFile, 'utf8')) / 1024 };
 }
 
 describe('ingest of a feed of long lines', () => {
@@ -53,13 +52,13 @@ describe('ingest of a feed of long lines', () => {
   ])('stores all $lines lines of $lineBytes bytes, in chunks cut at 16 MiB, under 400 MB peak RSS', ({ lines, lineBytes }) => {
     expect(lines).toBeLessThan(DEFAULT_CHUNK_SIZE);
     const { summary, peakRssMb } = ingestMeasured(lines, lineBytes);
-    expect(summary).toMatchObject({ status: 'completed', linesRead: lines, inserted: lines, rejected: 0 });
+    expect(summary).toMatchObject({ status: 'completed', lines_read: lines, inserted: lines, rejected: 0 });
 
     using store = StateStore.open(t.db);
     expect(store.countItems()).toBe(lines);
     // A chunk ends at the first line end at or past 16 MiB.
     const perChunk = Math.ceil(DEFAULT_MAX_CHUNK_BYTES / (lineBytes + 1));
-    const chunks = store.listChunks(summary.runId);
+    const chunks = store.listChunks(summary.run_id);
     expect(chunks.map((c) => c.lineCount)).toEqual(
       Array.from({ length: Math.ceil(lines / perChunk) }, (_, i) => Math.min(perChunk, lines - i * perChunk)),
     );

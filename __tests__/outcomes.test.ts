@@ -43,7 +43,7 @@ describe('ingest: outcomes reported as recorded', () => {
     expect(messages(r.stderr)).toEqual([{ level: 'warn', msg: expect.stringMatching(/^ERR_DB: The final WAL checkpoint failed/) }]);
     expect(r.status).toBe(0);
     const summary = JSON.parse(r.stdout) as { status: string; warnings?: string[] };
-    expect(summary).toMatchObject({ runId: 'second', status: 'completed', linesRead: 1000, inserted: 1000 });
+    expect(summary).toMatchObject({ run_id: 'second', status: 'completed', lines_read: 1000, inserted: 1000 });
     expect(summary.warnings).toEqual([expect.stringMatching(/^ERR_DB: The final WAL checkpoint failed: disk I\/O error \(SQLITE_IOERR\w*\); the run's data is committed/)]);
     expect(recorded('second')).toMatchObject({ status: 'completed', lines_read: 1000 });
 
@@ -74,6 +74,6 @@ describe('ingest: outcomes reported as recorded', () => {
 
     const resumed = cli(['ingest', input, '--db', t.db, '--resume', 'full', '--json']);
     expect(resumed.status).toBe(0);
-    expect(JSON.parse(resumed.stdout)).toMatchObject({ status: 'completed', linesRead: 4000, inserted: 4000 });
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ status: 'completed', lines_read: 4000, inserted: 4000 });
   });
 });

@@ -78,7 +78,7 @@ describe('ingest output flags', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/ERR_OUTPUT: Cannot write --metrics-file \/proc\/bo\.prom: /);
     expect(r.stderr).toMatch(/run n1 is completed and its data committed, but an output file could not be written/);
-    expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ runId: 'n1', status: 'completed', inserted: 300 });
+    expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ run_id: 'n1', status: 'completed', inserted: 300 });
     const db = new Database(t.db, { readonly: true });
     expect(db.prepare('SELECT count(*) FROM intel_items').pluck().get()).toBe(300);
     db.close();
@@ -90,7 +90,7 @@ describe('ingest output flags', () => {
     const summary = join(t.dir, 'summary.json');
     writeFileSync(summary, 'old', { mode: 0o640 });
     expect(cli(['ingest', feed, '--db', t.db, '--run-id', 'second', '--quiet', '--summary-file', summary]).status).toBe(0);
-    expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ runId: 'second' });
+    expect(JSON.parse(readFileSync(summary, 'utf8'))).toMatchObject({ run_id: 'second' });
     expect(statSync(summary).mode & 0o777).toBe(0o640);
     expect(readdirSync(t.dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });

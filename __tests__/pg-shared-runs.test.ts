@@ -83,10 +83,10 @@ test('three processes join one run of 100k lines; one is killed -9 mid-run; the 
   const sa = summaryOf(a as Exited);
   const sb = summaryOf(b as Exited);
   for (const s of [sa, sb]) {
-    expect(s).toMatchObject({ runId: 'nightly', status: 'completed', linesRead: 100_000, rejected: one.rejected, inserted: one.inserted });
+    expect(s).toMatchObject({ run_id: 'nightly', status: 'completed', lines_read: 100_000, rejected: one.rejected, inserted: one.inserted });
     expect((s.updated as number) + (s.unchanged as number)).toBe((one.updated as number) + (one.unchanged as number));
   }
-  expect(sb).toMatchObject({ linesRead: sa.linesRead, inserted: sa.inserted, updated: sa.updated, unchanged: sa.unchanged });
+  expect(sb).toMatchObject({ lines_read: sa.lines_read, inserted: sa.inserted, updated: sa.updated, unchanged: sa.unchanged });
   // The dead process's chunks were claimed again (each chunk is done exactly once: the line counts add up to the feed).
   const [again] = await shared.query<{ n: string }>("SELECT count(*) AS n FROM run_chunks WHERE run_id = 'nightly' AND attempts > 1");
   expect(Number(again?.n)).toBeGreaterThan(0);
@@ -112,7 +112,7 @@ test('two overlapping feeds at the same time (4 workers x 2 processes each): no 
   await waitFor('run A to be under way', async () => Number((await d.query<{ n: string }>("SELECT count(*) AS n FROM run_chunks WHERE run_id = 'A' AND state = 'done'"))[0]?.n) > 0);
   const runB = [start(args(feedB, 'B')), start(args(feedB, 'B'))];
   const exits = await Promise.all([...runA, ...runB].map((p) => p.exited));
-  for (const e of exits) expect(summaryOf(e)).toMatchObject({ status: 'completed', linesRead: 15_000 });
+  for (const e of exits) expect(summaryOf(e)).toMatchObject({ status: 'completed', lines_read: 15_000 });
 
   // What A then B, one after the other, leaves in SQLite.
   const dbPath = join(tmp.dir, 'seq.sqlite');

@@ -50,7 +50,7 @@ test('with USER and PGUSER unset, a URL without a user connects as the operating
   const r = cliIn(['ingest', feed, '--db', url, '--json'], env);
   expect(r.stderr).not.toMatch(/no PostgreSQL user name specified/);
   expect(r.status).toBe(0);
-  expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', linesRead: 50 });
+  expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', lines_read: 50 });
 });
 
 test('PGHOST, PGPORT and PGDATABASE fill in what the URL leaves out', () => {

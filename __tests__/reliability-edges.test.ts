@@ -63,7 +63,7 @@ describe('ingest from a pipe', () => {
     const r = spawnSync(process.execPath, [CLI, 'ingest', fifo, '--db', t.db, '--json'], { encoding: 'utf8', env: cliEnv(), timeout: 60_000 });
     writer.kill();
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', linesRead: 300, inserted: 300 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', lines_read: 300, inserted: 300 });
   });
 
   it('streams a process substitution <(...) of a gzip decompressor', () => {
@@ -72,7 +72,7 @@ describe('ingest from a pipe', () => {
     const r = spawnSync('bash', ['-c', `"$0" "$1" ingest <(zcat "$2") --db "$3" --json`, process.execPath, CLI, `${source}.gz`, t.db],
       { encoding: 'utf8', env: cliEnv(), timeout: 60_000 });
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', linesRead: 200 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', lines_read: 200 });
   });
 });
 

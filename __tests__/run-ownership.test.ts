@@ -65,11 +65,11 @@ describe('ownership of a running run (a token, a lock held for its lifetime, a h
     owner.child.kill('SIGKILL'); // unshare --kill-child takes its PID 1 down with it
     await owner.exit;
     expect(runRow('k').status).toBe('running');
-    const runs = JSON.parse(runCli(['runs', '--db', t.db, '--json'], { cwd: t.dir }).stdout) as { runId: string; stale: boolean; ownerPid: number }[];
-    expect(runs.find((r) => r.runId === 'k')).toMatchObject({ ownerPid: 1, stale: true });
+    const runs = JSON.parse(runCli(['runs', '--db', t.db, '--json'], { cwd: t.dir }).stdout) as { run_id: string; stale: boolean; owner_pid: number }[];
+    expect(runs.find((r) => r.run_id === 'k')).toMatchObject({ owner_pid: 1, stale: true });
     const r = runCli(['ingest', feedFile(), '--db', t.db, '--resume', 'k', '--json'], { cwd: t.dir });
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', linesRead: 40, resumedChunks: 2 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'completed', lines_read: 40, resumed_chunks: 2 });
     expect(readdirSync(t.dir).filter((f) => f.endsWith('.lock'))).toEqual([]); // the dead owner's lock file is gone too
   });
 
@@ -83,7 +83,7 @@ describe('ownership of a running run (a token, a lock held for its lifetime, a h
 
     const forced = runCli(['ingest', input, '--db', t.db, '--resume', 'live', '--force', '--json'], { cwd: t.dir, wrap: inPidNamespace });
     expect(forced.status).toBe(0);
-    expect(JSON.parse(forced.stdout)).toMatchObject({ status: 'completed', linesRead: 40, resumedChunks: 2 });
+    expect(JSON.parse(forced.stdout)).toMatchObject({ status: 'completed', lines_read: 40, resumed_chunks: 2 });
     // The first owner learns at its next heartbeat (within 5 s) that the run is no longer its own.
     expect(await owner.exit).toBe(1);
     expect(owner.stderr()).toMatch(/error ERR_RUN_TAKEN_OVER: Run live was taken over by another process/);

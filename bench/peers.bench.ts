@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     const b = join(work, 'b.sqlite');
     const out = timed(process.execPath, [CLI, 'ingest', feed, '--db', b, '--json', '--quiet']);
     ingest.push(out);
-    const { runId } = JSON.parse(out.stdout) as { runId: string };
+    const { run_id: runId } = JSON.parse(out.stdout) as { run_id: string };
     if (count(b) !== stored) throw new Error(`the two sides stored different item counts: ${stored} vs ${count(b)}`);
     using store = StateStore.open(b, { readonly: true });
     const tel = store.readTelemetry(runId) as unknown as Telemetry;

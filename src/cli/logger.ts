@@ -3,6 +3,7 @@ import { pino, type DestinationStream, type Level, type Logger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
 import type { LogLevel } from '../config';
 import { escapeControl } from './format';
+import { snakeKeys } from './json-out';
 
 export type { Logger };
 
@@ -11,7 +12,7 @@ const PINO_LEVELS: Readonly<Record<LogLevel, Level>> = { DEBUG: 'debug', INFO: '
 export interface LoggerOptions {
   /** `BRAND_ORCH_LOG_LEVEL`, as `loadConfig` resolved it. */
   level: LogLevel;
-  /** Bound to every line (`runId`), so one night's lines can be picked out of a shared log. */
+  /** Bound to every line (`run_id`), so one night's lines can be picked out of a shared log. */
   runId: string;
   /** Readable lines (a terminal) instead of JSON lines (cron, systemd, a file). */
   pretty: boolean;
@@ -22,7 +23,7 @@ export interface LoggerOptions {
 /**
  * The CLI's logger, on stderr (stdout stays for `--json` and exports). Not a
  * terminal: one JSON object a line, `{"level":"info","time":"<ISO-8601>",
- * "pid":..,"hostname":..,"runId":..,"msg":..}` plus fields, for a log shipper
+ * "pid":..,"hostname":..,"run_id":..,"msg":..}` plus fields (snake_case), for a log shipper
  * or `jq`. For people (a terminal, the demo): pino-pretty's
  * `[HH:MM:ss] LEVEL: [run-id] message`, control characters escaped, the
  * fields left to the JSON form. Writes are synchronous, so nothing is lost at
@@ -35,9 +36,10 @@ export function createLogger(o: LoggerOptions): Logger {
     : o.stream === undefined ? pino.destination({ fd: 2, sync: true }) : { write: (line: string) => { out.write(line); } };
   return pino({
     level: PINO_LEVELS[o.level],
-    base: { pid: process.pid, hostname: hostname(), runId: o.runId },
+    base: { pid: process.pid, hostname: hostname(), run_id: o.runId },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
+    // The fields (`summary`, `progress`) named as in every JSON the CLI prints.
+    formatters: { level: (label) => ({ level: label }), log: (fields) => snakeKeys(fields) as Record<string, unknown> },
   }, destination);
 }
 
@@ -51,10 +53,10 @@ function prettyDestination(out: NodeJS.WritableStream): DestinationStream {
   const pretty = prettyFactory({
     colorize: 'isTTY' in out && out.isTTY === true && process.env.NO_COLOR === undefined,
     translateTime: 'SYS:HH:MM:ss',
-    ignore: 'pid,hostname,runId',
+    ignore: 'pid,hostname,run_id',
     hideObject: true,
     // The message and run id may hold feed text: escaped, as everything this CLI prints.
-    messageFormat: (log, key) => `[${escapeControl(String(log.runId ?? '-'))}] ${escapeControl(String(log[key] ?? ''))}`,
+    messageFormat: (log, key) => `[${escapeControl(String(log.run_id ?? '-'))}] ${escapeControl(String(log[key] ?? ''))}`,
   });
   return { write: (line: string) => { out.write(pretty(line)); } };
 }

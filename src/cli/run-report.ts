@@ -4,6 +4,7 @@ import { withReadStore } from '../store/open-read-store';
 import { targetLabel, type DbTarget } from '../store/target';
 import { fmtDuration, fmtInt, plural } from './format';
 import { nextStepHint, rejectsHint } from './hints';
+import { jsonText } from './json-out';
 import type { Logger } from './logger';
 import type { ProtectedFiles } from './output-guard';
 import { writeFileAtomic } from './report-files';
@@ -74,7 +75,7 @@ export interface ReportFiles { summary?: string; metrics?: string; guard: Protec
  */
 export function writeReportFiles(files: ReportFiles, report: RunReport | SetupFailureReport, log: Logger): number {
   const outputs: [string, string | undefined, () => string][] = [
-    ['--summary-file', files.summary, () => `${JSON.stringify(report, null, 2)}\n`], ['--metrics-file', files.metrics, () => metricsText(report)],
+    ['--summary-file', files.summary, () => `${jsonText(report, 2)}\n`], ['--metrics-file', files.metrics, () => metricsText(report)],
   ];
   let failed = 0;
   for (const [flag, path, text] of outputs) {

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { loadConfig } from '../config';
-import { jsonSafe } from './format';
+import { jsonText } from './json-out';
 import { parseDbTarget, type DbTarget } from '../store/target';
 
 /** The `--db` help, global and on `ingest`. */
@@ -71,5 +71,5 @@ export function ratioOrNoneArg(flag: string) {
 }
 
 export function writeJson(value: unknown): void {
-  process.stdout.write(`${jsonSafe(JSON.stringify(value, null, 2))}\n`);
+  process.stdout.write(`${jsonText(value, 2)}\n`);
 }

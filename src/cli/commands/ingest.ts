@@ -9,6 +9,7 @@ import { withReadStore } from '../../store/open-read-store';
 import { targetLabel, type DbTarget } from '../../store/target';
 import { CliError, EXIT, signalExitCode } from '../exit-codes';
 import { atLeast, createLogger, type Logger } from '../logger';
+import { jsonText } from '../json-out';
 import { createProgress } from '../progress';
 import { RejectsFile } from '../rejects-file';
 import { refuseSameOutputs } from '../output-guard';
@@ -82,7 +83,7 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
     throw failure;
   }
   const report = await buildReport(summary, { target, input }, log, failure && reportError(failure));
-  if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  if (opts.json) process.stdout.write(`${jsonText(report)}\n`);
   for (const w of summary.warnings ?? []) log.warn(w); // before the summary, whose last line is what to do next
   logSummary(log, report);
   const unwritten = writeReportFiles(job.files, report, log);

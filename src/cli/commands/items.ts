@@ -3,7 +3,7 @@ import { withReadStore } from '../../store/open-read-store';
 import type { IntelItem } from '../../store/types';
 import { CliError, EXIT } from '../exit-codes';
 import { jsonSafe, mapIterable, writeLines, writeTable, type Column } from '../format';
-import { resolveTarget, writeJson, type GlobalOpts } from '../shared';
+import { resolveTarget, type GlobalOpts } from '../shared';
 
 /** On a narrow terminal ids, reasons and titles are cut with `…`, then the reason and type give way. */
 const ITEM_COLUMNS: readonly Column[] = [
@@ -20,12 +20,13 @@ export function registerItems(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['ndjson', 'table']).default('ndjson'))
     .action(exportItems);
   items.command('get')
-    .description('Show one item as JSON')
+    .description('Print one item as one input line (snake_case), plus the run that stored it, its trend score and its last update, which ingest ignores: append it to a feed to re-ingest it')
     .argument('<item-id>')
     .action((itemId: string, _opts: unknown, cmd: Command) => withReadStore(resolveTarget(cmd.optsWithGlobals<GlobalOpts>()), async (store) => {
       const item = await store.getIntelItem(itemId);
       if (item === undefined) throw new CliError(`No item with id ${JSON.stringify(itemId)}`, EXIT.FAILED, 'ERR_ITEM_NOT_FOUND');
-      writeJson(item);
+      const stored = { run_id: item.runId, trend_score: item.trendScore, updated_at: item.updatedAt };
+      process.stdout.write(`${jsonSafe(JSON.stringify({ ...toInputLine(item), ...stored }))}\n`);
     }));
 }
 
