@@ -10,12 +10,13 @@ import { targetLabel, type DbTarget } from '../../store/target';
 import { CliError, EXIT, signalExitCode } from '../exit-codes';
 import { atLeast, createLogger, type Logger } from '../logger';
 import { createProgress } from '../progress';
-import { RejectsFile } from '../rejects-file';
+import { writeRejects } from '../rejects-file';
 import { refuseSameOutputs } from '../output-guard';
 import { checkWritable } from '../report-files';
 import { buildReport, logSummary, reportError, writeReportFiles, type ReportFiles } from '../run-report';
 import { DB_HELP, intArg, isDefaultDb, ratioOrNoneArg, resolveTarget, type GlobalOpts } from '../shared';
 import { withStopSignals } from '../signals';
+import { StagedFile } from '../staged-file';
 
 interface IngestOpts extends GlobalOpts {
   runId?: string; runType: string; workers?: number; chunkSize?: number; maxRejects?: number; maxRejectRatio?: number | 'none';
@@ -57,7 +58,7 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
   const job = await prepare(file, opts);
   const { target, db, input, log } = job;
   // Found out now, not after an hour of ingesting.
-  const rejectsFile = opts.rejects === undefined ? undefined : RejectsFile.open(opts.rejects, job.files.guard);
+  const rejectsFile = opts.rejects === undefined ? undefined : StagedFile.open('--rejects', opts.rejects, job.files.guard);
   const progress = createProgress(job.progressMode, log);
   const announce = announcer(job, opts);
   const { outcome, signal } = await withStopSignals(log, progress, (abort) => runPipeline({
@@ -88,7 +89,7 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
   const unwritten = writeReportFiles(job.files, report, log);
   if (rejectsFile !== undefined) {
     try {
-      await rejectsFile.commit(target, summary.runId);
+      await rejectsFile.commit((fd) => writeRejects(fd, target, summary.runId));
     } catch (err) {
       throw new CliError(`The run's rejects could not be written to ${String(opts.rejects)}: ${(err as Error).message}`, EXIT.FAILED);
     }
