@@ -1,5 +1,5 @@
 /**
- * Every output flag of `ingest` (--summary-file, --metrics-file, --rejects)
+ * Every output flag of `ingest` (--summary-file, --metrics-file, --rejects, --rejects-lines)
  * goes through one guard: none can replace the database, its companions or
  * the input, by any name; an output that cannot be written fails the job
  * (exit 1) with the data committed and said so.
@@ -16,7 +16,7 @@ beforeEach(() => { t = tempDir('bo-outputs-'); });
 afterEach(() => t.cleanup());
 
 const cli = (args: string[]) => runCli(args, { cwd: t.dir });
-const FLAGS = ['--summary-file', '--metrics-file', '--rejects'] as const;
+const FLAGS = ['--summary-file', '--metrics-file', '--rejects', '--rejects-lines'] as const;
 
 function seeded(): { feed: string; items: () => number } {
   const feed = join(t.dir, 'feed.ndjson');

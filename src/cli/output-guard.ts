@@ -2,7 +2,7 @@ import { fstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { OutputError } from '../errors';
 
-/** What an output file (`--rejects`, `--summary-file`, `--metrics-file`) must never overwrite. */
+/** What an output file (`--rejects`, `--rejects-lines`, `--summary-file`, `--metrics-file`) must never overwrite. */
 export interface ProtectedFiles {
   /** The SQLite database; none for a server database. */
   dbPath?: string;

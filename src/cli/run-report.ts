@@ -7,6 +7,7 @@ import { nextStepHint, rejectsHint } from './hints';
 import { jsonText } from './json-out';
 import type { Logger } from './logger';
 import type { ProtectedFiles } from './output-guard';
+import type { RejectsLinesReport } from './rejects-lines';
 import { writeFileAtomic } from './report-files';
 
 export interface ReportError { code: string; message: string }
@@ -24,6 +25,8 @@ export interface RunReport extends RunSummary {
   rejectsByCode: Record<string, number>;
   finishedAt: string;
   error?: ReportError;
+  /** What `--rejects-lines` holds, when it was asked for and written. */
+  rejectsLines?: RejectsLinesReport;
 }
 
 /** The report of a run that started; the rejects are counted per code from the database. */
@@ -108,9 +111,18 @@ export function summaryLines(r: RunReport): string[] {
     lines.push(`rejected ${plural(r.rejected, 'line')}: ${codes.map(([code, n]) => `${code} ${fmtInt(n)}`).join(', ')}; `
       + `list them: ${rejectsHint(r.dbPath, r.runId)}`);
   }
+  if (r.rejectsLines !== undefined) lines.push(rejectsLinesLine(r.rejectsLines));
   if (r.error !== undefined) lines.push(`error ${r.error.code}: ${r.error.message}`);
   if (r.status !== 'completed') lines.push(nextStepHint(r));
   return lines;
+}
+
+/** Where the rejected lines went, and whether the cap cut the file short. */
+function rejectsLinesLine(f: RejectsLinesReport): string {
+  return f.truncated
+    ? `rejected lines as they came: ${f.path}, cut at --rejects-lines-max-bytes ${fmtInt(f.maxBytes)}: `
+      + `${fmtInt(f.linesWritten)} of ${fmtInt(f.rejected)} lines written (${fmtInt(f.bytes)} bytes)`
+    : `rejected lines as they came: ${f.path} (${plural(f.linesWritten, 'line')}, ${fmtInt(f.bytes)} bytes)`;
 }
 
 /**

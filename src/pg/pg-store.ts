@@ -13,7 +13,7 @@ import { toItem, type ItemRow } from '../store/items';
 import type { ReadStore } from '../store/read-store';
 import { LATEST, unknownRun } from '../store/runs';
 import { HEARTBEAT_MS, STALE_MS } from '../store/run-owner';
-import { RUN_STATUSES, type ChunkCheckpoint, type IntelItem, type LineCounts, type RejectRecord, type RunRecord, type RunStatus } from '../store/types';
+import { RUN_STATUSES, type ChunkCheckpoint, type IntelItem, type LineCounts, type LinePosition, type RejectRecord, type RunRecord, type RunStatus } from '../store/types';
 import { connect, describeServer, fromPgError, isConnectionLost } from './connect';
 import { migrate, PG_SCHEMA_VERSION, schemaVersion } from './schema';
 import { isTransient, type Outage } from './outage';
@@ -470,6 +470,23 @@ export class PgStore implements ReadStore {
       for (const r of rows) yield toReject(r);
       if (rows.length < 1000) return;
       const last = rows[rows.length - 1] as RejectRow;
+      after = [last.chunk_index, last.line_in_chunk];
+    }
+  }
+
+  /** From each chunk's first byte: its line numbers may be unknown (an earlier chunk not done), its bytes never are. */
+  async *iterateRejectPositions(runId: string): AsyncGenerator<LinePosition> {
+    let after = [-1, -1];
+    for (;;) {
+      // A chunk's rejects commit with its done-mark and byte range (PgChunkBackend), so the join finds every one.
+      const { rows } = await this.#q<{ chunk_index: number; line_in_chunk: number; byte_start: number }>('Reading rejected lines',
+        `SELECT r.chunk_index, r.line_in_chunk, c.byte_start::float8 AS byte_start
+           FROM run_rejects r JOIN run_chunks c USING (run_id, chunk_index)
+          WHERE r.run_id = $1 AND (r.chunk_index, r.line_in_chunk) > ($2, $3)
+          ORDER BY r.chunk_index, r.line_in_chunk LIMIT 1000`, [runId, ...after]);
+      for (const r of rows) yield { fromByte: r.byte_start, line: r.line_in_chunk };
+      if (rows.length < 1000) return;
+      const last = rows[rows.length - 1] as { chunk_index: number; line_in_chunk: number };
       after = [last.chunk_index, last.line_in_chunk];
     }
   }

@@ -3,7 +3,7 @@
  * database, whichever backend holds it: a SQLite file (`StateStore`, read
  * only) or a PostgreSQL database (`PgStore`). Asynchronous, as a server is.
  */
-import type { IntelItem, LineCounts, RejectRecord, RunRecord, RunStatus } from './types';
+import type { IntelItem, LineCounts, LinePosition, RejectRecord, RunRecord, RunStatus } from './types';
 import type { DbTarget } from './target';
 
 export interface ReadStore {
@@ -22,6 +22,8 @@ export interface ReadStore {
   iterateIntelItemsForRun(runId: string): AsyncIterable<IntelItem>;
   /** A run's rejects in line order, streamed. */
   iterateRejects(runId: string): AsyncIterable<RejectRecord>;
+  /** Where each of a run's rejected lines is in its input, in input order, streamed (`ingest --rejects-lines`). */
+  iterateRejectPositions(runId: string): AsyncIterable<LinePosition>;
   /** Rejected lines per code, most frequent first. */
   rejectCounts(runId: string): Promise<{ code: string; count: number }[]>;
   /** The first `limit` rejects with `code`, in line order. */

@@ -1,7 +1,7 @@
 import type { ReadStore } from './read-store';
 import { isStale } from './run-owner';
 import { StateStore } from './state-store';
-import type { IntelItem, LineCounts, RejectRecord, RunRecord, RunStatus } from './types';
+import type { IntelItem, LineCounts, LinePosition, RejectRecord, RunRecord, RunStatus } from './types';
 
 /**
  * A SQLite file as a {@link ReadStore}: a thin adapter over a read-only
@@ -30,6 +30,10 @@ export class SqliteReadStore implements ReadStore {
   // `yield*` hands an early `return()` on to the statement's iterator, which then releases the statement.
   async *iterateIntelItemsForRun(runId: string): AsyncGenerator<IntelItem> { yield* this.#store.iterateIntelItemsForRun(runId); }
   async *iterateRejects(runId: string): AsyncGenerator<RejectRecord> { yield* this.#store.iterateRejects(runId); }
+  /** A SQLite run reads its input in order, so every reject knows its line number. */
+  async *iterateRejectPositions(runId: string): AsyncGenerator<LinePosition> {
+    for (const r of this.#store.iterateRejects(runId)) yield { fromByte: 0, line: r.lineNo };
+  }
   async rejectCounts(runId: string): Promise<{ code: string; count: number }[]> { return this.#store.rejectCounts(runId); }
   async rejectExamples(runId: string, code: string, limit: number): Promise<RejectRecord[]> { return this.#store.rejectExamples(runId, code, limit); }
   /** Judged by the run's lock file next to the database, then its heartbeat (see run-owner.ts). */

@@ -101,3 +101,14 @@ export interface RejectRecord {
   reason: string;
   excerpt: string;
 }
+
+/**
+ * Where a line is in the input: the `line`-th line (from 1) of those that
+ * start at byte `fromByte`, itself a line start. SQLite counts from the
+ * start of the input (`fromByte` 0); PostgreSQL from its chunk's start, since
+ * a chunk's line number is unknown until every chunk before it is done.
+ */
+export interface LinePosition {
+  fromByte: number;
+  line: number;
+}

@@ -11,16 +11,17 @@ import { CliError, EXIT, signalExitCode } from '../exit-codes';
 import { atLeast, createLogger, type Logger } from '../logger';
 import { jsonText } from '../json-out';
 import { createProgress } from '../progress';
-import { RejectsFile } from '../rejects-file';
+import { RejectFiles } from '../reject-files';
+import { DEFAULT_REJECTS_LINES_MAX_BYTES, refuseOneShotInput } from '../rejects-lines';
 import { refuseSameOutputs } from '../output-guard';
 import { checkWritable } from '../report-files';
-import { buildReport, logSummary, reportError, writeReportFiles, type ReportFiles } from '../run-report';
+import { buildReport, logSummary, reportError, writeReportFiles, type ReportFiles, type RunReport } from '../run-report';
 import { DB_HELP, intArg, isDefaultDb, ratioOrNoneArg, resolveTarget, type GlobalOpts } from '../shared';
 import { withStopSignals } from '../signals';
 
 interface IngestOpts extends GlobalOpts {
   runId?: string; runType: string; workers?: number; chunkSize?: number; maxRejects?: number; maxRejectRatio?: number | 'none';
-  rejects?: string; synchronous?: 'normal' | 'full'; json?: boolean; quiet?: boolean; resume?: string; parseAll?: boolean;
+  rejects?: string; rejectsLines?: string; rejectsLinesMaxBytes?: number; synchronous?: 'normal' | 'full'; json?: boolean; quiet?: boolean; resume?: string; parseAll?: boolean;
   summaryFile?: string; metricsFile?: string; force?: boolean; join?: boolean; leaseMs?: number; maxOutageMs?: number; chunkBytes?: number;
 }
 
@@ -43,6 +44,9 @@ export function registerIngest(program: Command): void {
     .option('--max-reject-ratio <r>', 'fail the run when more than this share of its non-blank lines is rejected, 0 to 1, or none (default: 0.5)',
       ratioOrNoneArg('--max-reject-ratio'))
     .option('--rejects <file>', 'also write the run\'s rejects to this NDJSON file')
+    .option('--rejects-lines <file>', 'also write each rejected line, exactly as it came, to this file (to fix and ingest again; the input must be a file)')
+    .option('--rejects-lines-max-bytes <n>', `at most this many bytes of whole lines in --rejects-lines (default: ${DEFAULT_REJECTS_LINES_MAX_BYTES / 1024 / 1024} MiB)`,
+      intArg('--rejects-lines-max-bytes', 1))
     .addOption(new Option('--synchronous <mode>', 'SQLite synchronous (default: normal)').choices(['normal', 'full']))
     .option('--parse-all', 'parse every line, even one identical to the line behind its stored row (skipped as unchanged otherwise)')
     .option('--json', 'print the run summary as one JSON object on stdout, nothing else')
@@ -57,8 +61,7 @@ export function registerIngest(program: Command): void {
 async function ingest(file: string, opts: IngestOpts): Promise<number> {
   const job = await prepare(file, opts);
   const { target, db, input, log } = job;
-  // Found out now, not after an hour of ingesting.
-  const rejectsFile = opts.rejects === undefined ? undefined : RejectsFile.open(opts.rejects, job.files.guard);
+  const rejectFiles = RejectFiles.open(opts, job.files.guard);
   const progress = createProgress(job.progressMode, log);
   const announce = announcer(job, opts);
   const { outcome, signal } = await withStopSignals(log, progress, (abort) => runPipeline({
@@ -74,7 +77,7 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
   // A cancelled run rejects (AbortError) but is not a failure: its summary, the resume hint, 128 + the signal.
   const failure = rejected instanceof CancelledError ? undefined : rejected;
   const summary = outcome.status === 'fulfilled' ? outcome.value : rejected?.summary;
-  if (summary === undefined) rejectsFile?.discard();
+  if (summary === undefined) rejectFiles.discard();
   if (summary === undefined && rejected instanceof CancelledError) { // stopped before the run started
     throw new CliError(rejected.message, signalExitCode(signal ?? 'SIGINT'), rejected.code);
   }
@@ -82,18 +85,13 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
     writeReportFiles(job.files, { error: reportError(failure), finishedAt: new Date().toISOString(), dbPath: db, input }, log);
     throw failure;
   }
-  const report = await buildReport(summary, { target, input }, log, failure && reportError(failure));
+  const rejectsLines = await rejectFiles.writeLines({ target, input }, summary.runId); // first: the summary says what it holds
+  const report: RunReport = { ...await buildReport(summary, { target, input }, log, failure && reportError(failure)), ...(rejectsLines && { rejectsLines }) };
   if (opts.json) process.stdout.write(`${jsonText(report)}\n`);
   for (const w of summary.warnings ?? []) log.warn(w); // before the summary, whose last line is what to do next
   logSummary(log, report);
   const unwritten = writeReportFiles(job.files, report, log);
-  if (rejectsFile !== undefined) {
-    try {
-      await rejectsFile.commit(target, summary.runId);
-    } catch (err) {
-      throw new CliError(`The run's rejects could not be written to ${String(opts.rejects)}: ${(err as Error).message}`, EXIT.FAILED);
-    }
-  }
+  await rejectFiles.writeReasons(target, summary.runId);
   if (failure) return EXIT.FAILED;
   if (unwritten > 0) {
     // The data is in; the night still failed: a file the operator asked for is missing.
@@ -126,7 +124,11 @@ async function prepare(file: string, opts: IngestOpts): Promise<Job> {
   }
   // Every output path goes through the one guard: never the database, its companions or the input, never two flags on one file.
   const guard = { dbPath: target.kind === 'sqlite' ? target.path : undefined, input: file };
-  refuseSameOutputs([['--rejects', opts.rejects], ['--summary-file', opts.summaryFile], ['--metrics-file', opts.metricsFile]]);
+  if (opts.rejectsLinesMaxBytes !== undefined && opts.rejectsLines === undefined) {
+    throw new CliError('--rejects-lines-max-bytes caps --rejects-lines: give --rejects-lines too', EXIT.USAGE, 'ERR_USAGE');
+  }
+  if (opts.rejectsLines !== undefined) refuseOneShotInput(file);
+  refuseSameOutputs([['--rejects', opts.rejects], ['--rejects-lines', opts.rejectsLines], ['--summary-file', opts.summaryFile], ['--metrics-file', opts.metricsFile]]);
   const files: ReportFiles = {
     summary: opts.summaryFile === undefined ? undefined : checkWritable('--summary-file', opts.summaryFile, guard),
     metrics: opts.metricsFile === undefined ? undefined : checkWritable('--metrics-file', opts.metricsFile, guard),
