@@ -5,13 +5,15 @@
  * whatever the machine's speed, and every bound below is far from it.
  */
 import Database from 'better-sqlite3';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fmtDuration } from '../src/cli/format';
 import { PgStore } from '../src/pg/pg-store';
 import { runPipeline, type PipelineFailure } from '../src/pipeline';
 import type { RunSummary } from '../src/pipeline/types';
 import { StateStore } from '../src/store';
 import { MIGRATIONS } from '../src/store/schema';
+import { logLines, runCli } from './helpers/cli';
 import { itemLine } from './helpers/lines';
 import { scratchDb, type ScratchDb } from './helpers/pg';
 import { tempDir } from './helpers/tmp';
@@ -42,6 +44,32 @@ async function failure(p: Promise<unknown>): Promise<PipelineFailure & { summary
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Moves a SQLite run's start, heartbeat and end `ms` back, as if it had stopped that much earlier. */
+function moveBack(dbPath: string, runId: string, ms: number): void {
+  const db = new Database(dbPath);
+  try {
+    const r = db.prepare('SELECT started_at, heartbeat_at, finished_at FROM runs WHERE run_id = ?').get(runId) as Record<string, string | null>;
+    const back = (v: string | null) => (v === null ? null : iso(Date.parse(v) - ms));
+    db.prepare('UPDATE runs SET started_at = ?, heartbeat_at = ?, finished_at = ? WHERE run_id = ?')
+      .run(back(r.started_at ?? null), back(r.heartbeat_at ?? null), back(r.finished_at ?? null), runId);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Working time is the two attempts' own times, not the gap: the first
+ * attempt's as its row recorded it (moved back whole, so unchanged), plus
+ * the resume's own. Elapsed time includes the gap.
+ */
+function expectTwoAttempts(s: RunSummary, first: RunSummary): void {
+  expect(s.elapsedMs).toBeGreaterThanOrEqual(GAP);
+  expect(s.workingMs).toBeLessThan(s.elapsedMs);
+  expect(s.workingMs).toBeGreaterThanOrEqual(first.workingMs);
+  expect(s.workingMs).toBeLessThan(first.workingMs + s.durationMs + SLACK);
+  expect(s.itemsPerSecond).toBe(Math.round(((s.linesRead - s.blankLines) * 1000) / s.workingMs));
+}
 
 describe('StateStore#reopenRun()', () => {
   it('adds the time since the run\'s last sign of life, the later of its heartbeat and its end', () => {
@@ -87,6 +115,61 @@ describe('StateStore#reopenRun()', () => {
   });
 });
 
+describe('a SQLite run resumed after a gap', () => {
+  it('reports its working time apart from its elapsed time: summary, log line, metrics', () => {
+    const input = feed();
+    const cli = (args: string[]) => runCli(args, { cwd: t.dir });
+    const failed = cli(['ingest', input, '--db', t.db, '--run-id', 'r', '--chunk-size', '100', '--max-rejects', '0', '--json']);
+    expect(failed.status).toBe(1);
+    const first = JSON.parse(failed.stdout) as RunSummary;
+    expect(first).toMatchObject({ status: 'failed', chunks: 2 });
+    expect(first.workingMs).toBe(first.elapsedMs); // never interrupted yet
+    moveBack(t.db, 'r', GAP);
+
+    const summaryFile = join(t.dir, 'summary.json');
+    const metricsFile = join(t.dir, 'bo.prom');
+    const resumed = cli(['ingest', input, '--db', t.db, '--resume', 'r', '--workers', '2', '--summary-file', summaryFile, '--metrics-file', metricsFile]);
+    expect(resumed.status).toBe(0);
+    const s = JSON.parse(readFileSync(summaryFile, 'utf8')) as RunSummary;
+    expect(s).toMatchObject({ status: 'completed', linesRead: 400, resumedChunks: 2 });
+    expectTwoAttempts(s, first);
+
+    const line = logLines(resumed.stderr).map((l) => l.msg).find((m) => typeof m === 'string' && m.startsWith('run r completed'));
+    expect(line).toBe(`run r completed in ${fmtDuration(s.workingMs)} of work (${fmtDuration(s.elapsedMs)} since it started, resumed; `
+      + `${s.itemsPerSecond.toLocaleString('en-US')} items/s, 2 workers, chunks of 100)`);
+    expect(fmtDuration(s.elapsedMs)).toMatch(/^2h( \d+m)?$/);
+
+    const prom = readFileSync(metricsFile, 'utf8');
+    expect(prom).toMatch(new RegExp(`^brand_orchestrator_last_run_duration_seconds ${s.workingMs / 1000}$`, 'm'));
+    expect(prom).toMatch(new RegExp(`^brand_orchestrator_last_run_elapsed_seconds ${s.elapsedMs / 1000}$`, 'm'));
+    expect(prom).toMatch(new RegExp(`^brand_orchestrator_last_run_items_per_second ${s.itemsPerSecond}$`, 'm'));
+
+  });
+
+  it('counts from the last heartbeat of a run whose process died (left running, stale)', async () => {
+    const input = feed();
+    const e = await failure(runPipeline({ input, dbPath: t.db, workers: 1, chunkSize: 100, runId: 'r', maxRejects: 0 }));
+    expect(e.summary).toMatchObject({ status: 'failed', chunks: 2 });
+    // As if killed two hours ago: still `running`, no end, its last heartbeat at its end, no lock to ask (judged by the heartbeat).
+    const db = new Database(t.db);
+    db.prepare("UPDATE runs SET status = 'running', heartbeat_at = finished_at, finished_at = NULL, owner_token = NULL WHERE run_id = 'r'").run();
+    db.close();
+    moveBack(t.db, 'r', GAP);
+    const s = await runPipeline({ input, dbPath: t.db, workers: 1, resume: 'r' });
+    expect(s).toMatchObject({ status: 'completed', linesRead: 400, resumedChunks: 2 });
+    expectTwoAttempts(s, e.summary);
+  });
+
+  it('reports equal working and elapsed time for a run never interrupted, its rate over them', async () => {
+    const s = await runPipeline({ input: feed(0), dbPath: t.db, workers: 1, chunkSize: 100 });
+    expect(s.workingMs).toBe(s.elapsedMs);
+    expect(s.workingMs).toBeGreaterThanOrEqual(s.durationMs - 2); // the row spans this call's time (each rounded)
+    expect(s.itemsPerSecond).toBe(Math.round((400 * 1000) / s.workingMs));
+    using store = StateStore.open(t.db);
+    expect(store.getRun(s.runId).interruptedMs).toBe(0);
+  });
+});
+
 describe('a PostgreSQL run resumed or joined after a gap', () => {
   let db: ScratchDb;
   beforeEach(async () => { db = await scratchDb(); });
@@ -104,6 +187,36 @@ describe('a PostgreSQL run resumed or joined after a gap', () => {
       finished_at = finished_at - interval '2 hours' WHERE run_id = $1`, [runId]);
     return e.summary;
   }
+
+  const interrupted = async (runId: string) =>
+    Number((await db.query<{ ms: string }>('SELECT interrupted_ms AS ms FROM runs WHERE run_id = $1', [runId]))[0]?.ms);
+
+  it('resuming a failed run leaves the gap out of its working time', async () => {
+    const first = await failedTwoHoursAgo('night');
+    const s = await runPipeline({ ...pgOpts(), resume: 'night' });
+    expect(s).toMatchObject({ status: 'completed', linesRead: 400 });
+    expectTwoAttempts(s, first);
+    expect(await interrupted('night')).toBeGreaterThanOrEqual(GAP);
+  });
+
+  it('joining a run whose processes all stopped (stale) leaves the gap since its last heartbeat out', async () => {
+    const first = await failedTwoHoursAgo('night');
+    await db.query("UPDATE runs SET status = 'running', heartbeat_at = finished_at, finished_at = NULL WHERE run_id = 'night'");
+    const s = await runPipeline({ ...pgOpts(), runId: 'night', join: true });
+    expect(s).toMatchObject({ status: 'completed', linesRead: 400 });
+    expectTwoAttempts(s, first);
+  });
+
+  it('joining a live run adds no gap: working time is its whole elapsed time', async () => {
+    await failedTwoHoursAgo('night');
+    // Another process works on it: running, a fresh heartbeat; it started two hours ago.
+    await db.query("UPDATE runs SET status = 'running', heartbeat_at = now(), finished_at = NULL WHERE run_id = 'night'");
+    const s = await runPipeline({ ...pgOpts(), runId: 'night', join: true });
+    expect(s).toMatchObject({ status: 'completed', linesRead: 400 });
+    expect(await interrupted('night')).toBe(0);
+    expect(s.workingMs).toBe(s.elapsedMs);
+    expect(s.elapsedMs).toBeGreaterThanOrEqual(GAP);
+  });
 
   it('counts a stale run\'s gap once when two processes join it one after the other', async () => {
     await failedTwoHoursAgo('night');
