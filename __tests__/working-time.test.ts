@@ -116,7 +116,7 @@ describe('StateStore#reopenRun()', () => {
 });
 
 describe('a SQLite run resumed after a gap', () => {
-  it('reports its working time apart from its elapsed time: summary, log line, metrics', () => {
+  it('reports its working time apart from its elapsed time: summary, log line, metrics, runs, runs show', () => {
     const input = feed();
     const cli = (args: string[]) => runCli(args, { cwd: t.dir });
     const failed = cli(['ingest', input, '--db', t.db, '--run-id', 'r', '--chunk-size', '100', '--max-rejects', '0', '--json']);
@@ -144,6 +144,14 @@ describe('a SQLite run resumed after a gap', () => {
     expect(prom).toMatch(new RegExp(`^brand_orchestrator_last_run_elapsed_seconds ${s.elapsedMs / 1000}$`, 'm'));
     expect(prom).toMatch(new RegExp(`^brand_orchestrator_last_run_items_per_second ${s.itemsPerSecond}$`, 'm'));
 
+    const [listed] = JSON.parse(cli(['runs', '--db', t.db, '--json']).stdout) as Record<string, unknown>[];
+    expect(listed).toMatchObject({ runId: 'r', workingMs: s.workingMs, elapsedMs: s.elapsedMs, stale: false });
+    expect(listed?.interruptedMs).toBeGreaterThanOrEqual(GAP);
+    const row = cli(['runs', '--db', t.db]).stdout.split('\n').find((l) => l.startsWith('r '));
+    expect(row).toMatch(new RegExp(`^r\\s+nightly\\s+completed\\s+\\S+ \\S+\\s+${fmtDuration(s.workingMs).replace('.', '\\.')}\\s+400\\s.*\\s${s.itemsPerSecond.toLocaleString('en-US')}$`));
+    const show = cli(['runs', 'show', 'r', '--db', t.db]);
+    expect(show.stdout).toMatch(new RegExp(`^time {6}${fmtDuration(s.workingMs).replace('.', '\\.')} of work, 2h( \\d+m)? since it started \\(2h( \\d+m)? interrupted\\)$`, 'm'));
+    expect(JSON.parse(cli(['runs', 'show', 'r', '--db', t.db, '--json']).stdout)).toMatchObject({ workingMs: s.workingMs, elapsedMs: s.elapsedMs });
   });
 
   it('counts from the last heartbeat of a run whose process died (left running, stale)', async () => {
