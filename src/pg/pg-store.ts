@@ -140,6 +140,8 @@ export class PgStore implements ReadStore {
       const v = await schemaVersion(client);
       if (v === 0) throw new StoreError('ERR_DB', `${store.where} holds no brand-orchestrator data yet; ingest a feed into it first`);
       if (v > PG_SCHEMA_VERSION) throw new StoreError('ERR_SCHEMA_TOO_NEW', `${store.where} has schema version ${v}, newer than this version understands (${PG_SCHEMA_VERSION}); upgrade brand-orchestrator`);
+      // As a read-only SQLite file: a reading command changes no schema, and its queries name the current columns.
+      if (v < PG_SCHEMA_VERSION) throw new StoreError('ERR_DB', `${store.where} has schema version ${v}; ingest into it once to upgrade it to ${PG_SCHEMA_VERSION}`);
     } catch (err) {
       await store.close();
       throw fromPgError(err, client, 'Opening the database');
