@@ -36,7 +36,20 @@ test('a version 1 database is migrated forward, its rows kept', async () => {
     Array.from({ length: PG_SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })));
   expect(await db.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'run_chunks' AND column_name = 'item_ids'"))
     .toEqual([{ column_name: 'item_ids' }]);
-  expect(await db.query('SELECT run_id FROM runs')).toEqual([{ run_id: 'old' }]);
+  expect(await db.query('SELECT run_id, interrupted_ms::int AS ms FROM runs')).toEqual([{ run_id: 'old', ms: 0 }]);
+});
+
+test('a reading command refuses an older schema, saying how to upgrade it, and reads it once an ingest has', async () => {
+  await (await PgStore.open(target())).close();
+  // Back to version 3, as a database last written by the previous version.
+  await db.query(`DELETE FROM brand_orch_schema WHERE version > 3; ALTER TABLE runs DROP COLUMN interrupted_ms`);
+  await expect(PgStore.openForRead(target())).rejects.toMatchObject({
+    code: 'ERR_DB', message: expect.stringMatching(/has schema version 3; ingest into it once to upgrade it to \d+$/),
+  });
+  await (await PgStore.open(target())).close();
+  const store = await PgStore.openForRead(target());
+  await expect(store.listRuns()).resolves.toEqual([]);
+  await store.close();
 });
 
 test('a database newer than this code is refused with ERR_SCHEMA_TOO_NEW', async () => {

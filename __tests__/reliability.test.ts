@@ -46,8 +46,8 @@ describe('runPipeline({resume})', () => {
     const clean = join(t.dir, 'clean.sqlite');
     const once = await runPipeline({ input, dbPath: clean, workers: 1, chunkSize: 100 });
     expect(itemsDump(t.db)).toEqual(itemsDump(clean));
-    expect({ ...resumed, runId: '', durationMs: 0, itemsPerSecond: 0, resumedChunks: 0, workers: 0 })
-      .toEqual({ ...once, runId: '', durationMs: 0, itemsPerSecond: 0, resumedChunks: 0, workers: 0 });
+    const timeless = { runId: '', durationMs: 0, workingMs: 0, elapsedMs: 0, itemsPerSecond: 0, resumedChunks: 0, workers: 0 };
+    expect({ ...resumed, ...timeless }).toEqual({ ...once, ...timeless });
     using store = StateStore.open(t.db);
     expect(store.getRun('r')).toMatchObject({ status: 'completed', linesRead: 1000 });
     using cleanStore = StateStore.open(clean);
@@ -73,7 +73,7 @@ describe('runPipeline({resume})', () => {
 });
 
 describe('items/s of a resumed run', () => {
-  it('counts only the lines this process handled, not those committed before the resume', async () => {
+  it('is the run\'s lines over its working time in the summary; progress and telemetry count only this process\'s lines', async () => {
     const lines = mixedFeed(400).lines;
     lines[399] = '[1]'; // a reject in the last chunk: past maxRejects 0 after every chunk has committed
     const input = join(t.dir, 'last-bad.ndjson');
@@ -82,7 +82,10 @@ describe('items/s of a resumed run', () => {
     expect(e.summary).toMatchObject({ status: 'failed', chunks: 4 });
     const progress: number[] = [];
     const s = await runPipeline({ input, dbPath: t.db, workers: 1, resume: 'r', progressIntervalMs: 0, onProgress: (p) => progress.push(p.itemsPerSecond) });
-    expect(s).toMatchObject({ status: 'completed', linesRead: 400, resumedChunks: 4, itemsPerSecond: 0 });
+    expect(s).toMatchObject({ status: 'completed', linesRead: 400, resumedChunks: 4 });
+    // The earlier attempt's working time is in the denominator: not 400 lines over this call's few milliseconds.
+    expect(s.workingMs).toBeGreaterThan(s.durationMs);
+    expect(s.itemsPerSecond).toBe(Math.round(((s.linesRead - s.blankLines) * 1000) / s.workingMs));
     expect(progress).toEqual([0]);
     using store = StateStore.open(t.db);
     expect(store.readTelemetry('r')).toMatchObject({ itemsPerSecond: 0 });

@@ -37,3 +37,16 @@ export function runPrinted(commandLine: string, cwd: string, input?: string | Bu
 export function logLines(stderr: string): Record<string, unknown>[] {
   return stderr.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
+
+/**
+ * The CLI's JSON (snake_case keys, see src/cli/json-out.ts) read back with the
+ * library's camelCase keys, to compare it with a `RunSummary`.
+ */
+export function fromCliJson<T>(text: string): T {
+  const camel = (v: unknown): unknown => {
+    if (v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) return v.map(camel);
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/_([a-z\d])/g, (_, c: string) => c.toUpperCase()), camel(x)]));
+  };
+  return camel(JSON.parse(text)) as T;
+}

@@ -189,10 +189,6 @@ export async function* mapIterable<T, U>(it: AnyIterable<T>, fn: (v: T) => U): A
   for await (const v of it) yield fn(v);
 }
 
-export function durationMs(startIso: string, endIso: string | null): number | null {
-  return endIso === null ? null : Date.parse(endIso) - Date.parse(startIso);
-}
-
 /**
  * A duration as people read it: `850ms`, `12.3s`, `1m 5s`, `2h 3m`. Rounded
  * once, before it is split, so 59.96 s prints `1m`, never `60.0s` or `1m 60s`.

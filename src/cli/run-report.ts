@@ -100,7 +100,7 @@ export function writeReportFiles(files: ReportFiles, report: RunReport | SetupFa
  */
 export function summaryLines(r: RunReport): string[] {
   const lines = [
-    `run ${r.runId} ${r.status} in ${fmtDuration(r.durationMs)} (${fmtInt(r.itemsPerSecond)} items/s, ${plural(r.workers, 'worker')}, chunks of ${r.chunkSize !== undefined ? fmtInt(r.chunkSize) : `${fmtInt(r.chunkBytes ?? 0)} bytes`})`,
+    `run ${r.runId} ${r.status} in ${took(r, `${fmtInt(r.itemsPerSecond)} items/s, ${plural(r.workers, 'worker')}, chunks of ${r.chunkSize !== undefined ? fmtInt(r.chunkSize) : `${fmtInt(r.chunkBytes ?? 0)} bytes`}`)}`,
     `lines ${fmtInt(r.linesRead)} = blank ${fmtInt(r.blankLines)} + inserted ${fmtInt(r.inserted)} + updated ${fmtInt(r.updated)}`
       + ` + unchanged ${fmtInt(r.unchanged)} + rejected ${fmtInt(r.rejected)}; ${plural(r.chunks, 'chunk')} committed`
       + (r.resumedChunks > 0 ? ` (${fmtInt(r.resumedChunks)} ${r.chunkBytes === undefined ? 'before the resume' : 'by other processes or before a resume'})` : ''),
@@ -126,6 +126,17 @@ function rejectsLinesLine(f: RejectsLinesReport): string {
 }
 
 /**
+ * The run's working time with `details` in parentheses, and its elapsed time
+ * too when the two read differently (it sat interrupted before a resume):
+ * `511ms (details)`, `12.3s of work (2h 5m since it started, resumed; details)`.
+ */
+function took(r: RunReport, details: string): string {
+  const working = fmtDuration(r.workingMs);
+  const elapsed = fmtDuration(r.elapsedMs);
+  return working === elapsed ? `${working} (${details})` : `${working} of work (${elapsed} since it started, resumed; ${details})`;
+}
+
+/**
  * The report as OpenMetrics text for node_exporter's textfile collector
  * (Prometheus text format; `# EOF` is a comment to it). Gauges of the last
  * run only: no run id label, so a nightly job adds no series.
@@ -142,12 +153,14 @@ export function metricsText(r: RunReport | SetupFailureReport): string {
     ['completed', 'failed', 'cancelled', 'error'].map((s) => [`{status="${s}"}`, s === status ? 1 : 0]));
   gauge('last_run_finished_timestamp_seconds', 'When the last ingest ended (Unix time).', [['', Date.parse(r.finishedAt) / 1000]]);
   if ('runId' in r) {
-    gauge('last_run_duration_seconds', 'How long the last ingest ran.', [['', r.durationMs / 1000]]);
+    gauge('last_run_duration_seconds', 'Working time of the last ingest: from its start to its end, less the time it sat interrupted before a resume.',
+      [['', r.workingMs / 1000]]);
+    gauge('last_run_elapsed_seconds', 'From the last ingest\'s start to its end, interruptions included.', [['', r.elapsedMs / 1000]]);
     gauge('last_run_lines', 'Lines of the last ingest by outcome.',
       (['blankLines', 'inserted', 'updated', 'unchanged', 'rejected'] as const).map((k) => [`{outcome="${k === 'blankLines' ? 'blank' : k}"}`, r[k]]));
     gauge('last_run_rejects', 'Rejected lines of the last ingest by reject code.',
       Object.entries(r.rejectsByCode).map(([code, n]) => [`{code="${labelValue(code)}"}`, n]));
-    gauge('last_run_items_per_second', 'Non-blank lines handled per second by the last ingest.', [['', r.itemsPerSecond]]);
+    gauge('last_run_items_per_second', 'Non-blank lines of the last ingest per second of its working time.', [['', r.itemsPerSecond]]);
   }
   if (r.error !== undefined) gauge('last_run_error', 'The error code of the last ingest, if it failed.', [[`{code="${labelValue(r.error.code)}"}`, 1]]);
   return `${out.join('\n')}\n# EOF\n`;

@@ -18,8 +18,10 @@ import { cancelledBy } from '../pipeline/cancel';
 import type { ResolvedPipelineOptions } from '../pipeline/options';
 import { createPool, workerFile } from '../pipeline/pool';
 import { rejectRatioFailure } from '../pipeline/reject-ratio';
+import { runPace } from '../pipeline/run-pace';
 import type { ProgressEvent, RunSummary } from '../pipeline/types';
 import type { PgChunkReply, PgChunkStats, PgChunkTask, PgWorkerInit } from '../protocol/pg-messages';
+import { perSecond } from '../store/run-times';
 import type { RunRecord } from '../store/types';
 import { PgStore, newOwnerToken, type ChunkPlan, type ChunkTotals, type PgTarget } from './pg-store';
 import { openInput, planFile, readPlannedChunk } from './plan';
@@ -286,7 +288,7 @@ class PgScheduler {
     const event: ProgressEvent = {
       linesRead: m.linesRead, blankLines: m.blankLines, inserted: m.inserted, updated: m.updated, unchanged: m.unchanged, rejected: m.rejected,
       chunksDone: Math.max(m.chunks, this.#runWide.chunks), bytesDone: Math.max(m.bytes, this.#runWide.bytes), totalBytes: this.plan.inputBytes, elapsedMs,
-      itemsPerSecond: elapsedMs > 0 ? Math.round((this.#mine.handled * 1000) / elapsedMs) : 0, // this process's rate
+      itemsPerSecond: Math.round(perSecond(this.#mine.handled, elapsedMs)), // this process's rate
     };
     cb(event);
   }
@@ -349,12 +351,10 @@ class PgScheduler {
   #summary(run: RunRecord, counts: ChunkTotals): RunSummary {
     // The committed chunks, not the counts on the run row: a run ended (failed) by another process may get
     // chunks from workers that were committing when it ended.
-    const durationMs = Math.round(performance.now() - this.#started);
-    const runMs = run.finishedAt === null ? durationMs : Date.parse(run.finishedAt) - Date.parse(run.startedAt);
     return {
       runId: run.runId, status: run.status, linesRead: counts.linesRead, blankLines: counts.blankLines, inserted: counts.inserted,
-      updated: counts.updated, unchanged: counts.unchanged, rejected: counts.rejected, chunks: counts.chunks, durationMs,
-      itemsPerSecond: runMs > 0 ? Math.round(((counts.linesRead - counts.blankLines) * 1000) / runMs) : 0,
+      updated: counts.updated, unchanged: counts.unchanged, rejected: counts.rejected, chunks: counts.chunks,
+      durationMs: Math.round(performance.now() - this.#started), ...runPace(run, counts),
       workers: this.opts.workers, chunkBytes: this.plan.chunkBytes, resumedChunks: counts.chunks - this.#mine.chunks,
     };
   }

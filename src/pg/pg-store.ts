@@ -40,14 +40,25 @@ export interface PgRun {
 
 const RUN_COLUMNS = `run_id, run_seq::float8 AS run_seq, run_type, started_at, finished_at, status, settings_snapshot_json, notes,
   lines_read::float8 AS lines_read, blank_lines::float8 AS blank_lines, inserted::float8 AS inserted, updated::float8 AS updated,
-  unchanged::float8 AS unchanged, rejected::float8 AS rejected, chunks, heartbeat_at, owner_pid, owner_host, owner_token, plan_json`;
+  unchanged::float8 AS unchanged, rejected::float8 AS rejected, chunks, heartbeat_at, owner_pid, owner_host, owner_token, plan_json,
+  interrupted_ms::float8 AS interrupted_ms`;
 
 interface RunRow {
   run_id: string; run_seq: number; run_type: string; started_at: Date; finished_at: Date | null; status: RunStatus;
   settings_snapshot_json: Record<string, unknown>; notes: string | null; lines_read: number; blank_lines: number;
   inserted: number; updated: number; unchanged: number; rejected: number; chunks: number; heartbeat_at: Date | null;
   owner_pid: number | null; owner_host: string | null; owner_token: string | null; plan_json: ChunkPlan | null;
+  interrupted_ms: number;
 }
+
+/** A running run without a heartbeat for this long has no live process left (see `isStale`). */
+const PG_STALE_MS = Math.max(STALE_MS, 3 * HEARTBEAT_MS);
+
+/**
+ * Milliseconds since a run's last sign of life, the later of its heartbeat
+ * and its end (old values, in an UPDATE); 0 when it has neither.
+ */
+const SINCE_LAST_SIGN_OF_LIFE = 'greatest(0, round(extract(epoch FROM now() - greatest(heartbeat_at, finished_at)) * 1000))::bigint';
 
 /** Totals over a run's done chunks, whoever committed them: line counts, chunks and their input bytes. */
 export type ChunkTotals = LineCounts & { chunks: number; bytes: number };
@@ -129,6 +140,8 @@ export class PgStore implements ReadStore {
       const v = await schemaVersion(client);
       if (v === 0) throw new StoreError('ERR_DB', `${store.where} holds no brand-orchestrator data yet; ingest a feed into it first`);
       if (v > PG_SCHEMA_VERSION) throw new StoreError('ERR_SCHEMA_TOO_NEW', `${store.where} has schema version ${v}, newer than this version understands (${PG_SCHEMA_VERSION}); upgrade brand-orchestrator`);
+      // As a read-only SQLite file: a reading command changes no schema, and its queries name the current columns.
+      if (v < PG_SCHEMA_VERSION) throw new StoreError('ERR_DB', `${store.where} has schema version ${v}; ingest into it once to upgrade it to ${PG_SCHEMA_VERSION}`);
     } catch (err) {
       await store.close();
       throw fromPgError(err, client, 'Opening the database');
@@ -235,11 +248,11 @@ export class PgStore implements ReadStore {
   async startOrJoin(input: { runId: string; runType: string; settings: Record<string, unknown>; plan: ChunkPlan; join: boolean; resume: boolean; ownerToken: string }): Promise<PgRun> {
     const { runId, plan } = input;
     return this.#tx(`Starting run ${runId}`, async () => {
-      const now = new Date();
+      // The server's clock, as for its heartbeats and its end: a run's times never mix two machines' clocks.
       const created = input.resume ? { rowCount: 0 } : await this.#q('Starting the run',
         `INSERT INTO runs (run_id, run_type, started_at, status, settings_snapshot_json, heartbeat_at, owner_pid, owner_host, owner_token, plan_json)
-         VALUES ($1, $2, $3, 'running', $4, $3, $5, $6, $7, $8) ON CONFLICT (run_id) DO NOTHING`,
-        [runId, input.runType, now, JSON.stringify(input.settings), process.pid, hostname(), input.ownerToken, JSON.stringify(plan)]);
+         VALUES ($1, $2, now(), 'running', $3, now(), $4, $5, $6, $7) ON CONFLICT (run_id) DO NOTHING`,
+        [runId, input.runType, JSON.stringify(input.settings), process.pid, hostname(), input.ownerToken, JSON.stringify(plan)]);
       if (created.rowCount === 1) {
         await this.#q('Planning the chunks', 'INSERT INTO run_chunks (run_id, chunk_index) SELECT $1, g FROM generate_series(0, $2::int - 1) g', [runId, plan.chunks]);
         return { run: await this.getRun(runId), runSeq: (await this.#runSeq(runId)), plan };
@@ -255,12 +268,28 @@ export class PgStore implements ReadStore {
       if (theirs.fingerprint !== plan.fingerprint || theirs.inputBytes !== plan.inputBytes) {
         throw new StoreError('ERR_INPUT_CHANGED', `Run ${runId} is ingesting another feed (${theirs.inputBytes} bytes, fingerprint ${theirs.fingerprint.slice(0, 12)}) than this one (${plan.inputBytes} bytes, ${plan.fingerprint.slice(0, 12)}); refusing to mix data`);
       }
-      if (row.status === 'failed' || row.status === 'cancelled') {
-        await this.#q('Reopening the run', "UPDATE runs SET status = 'running', finished_at = NULL, heartbeat_at = now(), owner_pid = $2, owner_host = $3, owner_token = $4 WHERE run_id = $1",
-          [runId, process.pid, hostname(), input.ownerToken]);
-      }
+      await this.#takeOver(runId, row.status, input.ownerToken);
       return { run: await this.getRun(runId), runSeq: row.run_seq, plan: theirs };
     });
+  }
+
+  /**
+   * Within `startOrJoin`'s transaction, on the locked row: a failed or
+   * cancelled run is reopened; a running one is joined, after a refreshed
+   * heartbeat if every process of it had stopped. Either adds the time the
+   * run sat interrupted in the statement that takes it over and refreshes its
+   * heartbeat, so a process joining right after adds nothing; a live run adds
+   * nothing at all.
+   */
+  async #takeOver(runId: string, status: RunStatus, ownerToken: string): Promise<void> {
+    if (status === 'failed' || status === 'cancelled') {
+      await this.#q('Reopening the run', `UPDATE runs SET status = 'running', finished_at = NULL, heartbeat_at = now(), owner_pid = $2, owner_host = $3, owner_token = $4,
+         interrupted_ms = interrupted_ms + ${SINCE_LAST_SIGN_OF_LIFE} WHERE run_id = $1`,
+        [runId, process.pid, hostname(), ownerToken]);
+    } else if (status === 'running') {
+      await this.#q('Taking over the run', `UPDATE runs SET heartbeat_at = now(), interrupted_ms = interrupted_ms + ${SINCE_LAST_SIGN_OF_LIFE}
+         WHERE run_id = $1 AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $2::float8 / 1000))`, [runId, PG_STALE_MS]);
+    }
   }
 
   async #runSeq(runId: string): Promise<number> {
@@ -422,10 +451,10 @@ export class PgStore implements ReadStore {
     return rows.map(toRecord);
   }
 
-  /** No live process holds a running run: its heartbeat (renewed by every process that works on it) is older than `STALE_MS`. */
+  /** No live process holds a running run: its heartbeat (renewed by every process that works on it) is older than {@link PG_STALE_MS}. */
   isStale(run: RunRecord, now = Date.now()): boolean {
     if (run.status !== 'running') return false;
-    return run.heartbeatAt === null || now - Date.parse(run.heartbeatAt) > Math.max(STALE_MS, 3 * HEARTBEAT_MS);
+    return run.heartbeatAt === null || now - Date.parse(run.heartbeatAt) > PG_STALE_MS;
   }
 
   async readTelemetry(runId: string): Promise<Record<string, unknown> | undefined> {
@@ -548,5 +577,6 @@ function toRecord(r: RunRow): RunRecord {
     status: r.status, settings: r.settings_snapshot_json, notes: r.notes, linesRead: r.lines_read, blankLines: r.blank_lines,
     inserted: r.inserted, updated: r.updated, unchanged: r.unchanged, rejected: r.rejected, chunks: r.chunks,
     heartbeatAt: r.heartbeat_at?.toISOString() ?? null, ownerPid: r.owner_pid, ownerHost: r.owner_host, ownerToken: r.owner_token,
+    interruptedMs: r.interrupted_ms,
   };
 }

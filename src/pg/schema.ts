@@ -118,6 +118,13 @@ export const PG_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE intel_items ADD COLUMN created_pos_run bigint, ADD COLUMN created_pos_byte bigint;
   `,
+  // v4: how long a run sat interrupted (SQLite's v5), so that its working
+  // time leaves out the time between its last sign of life and the resume or
+  // join that took it over (see PgStore#startOrJoin). 0: never interrupted,
+  // or resumed before v4.
+  `
+  ALTER TABLE runs ADD COLUMN interrupted_ms bigint NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

@@ -2,8 +2,9 @@ import { BrandOrchestratorError, toError } from '../errors';
 import { fromSqliteError } from '../sqlite/errors';
 import type { StateStore } from '../store';
 import type { RunClaim } from '../store/run-owner';
-import type { LineCounts, RunStatus } from '../store/types';
+import type { LineCounts, RunRecord, RunStatus } from '../store/types';
 import { waitForLock } from './lock-wait';
+import { runPace } from './run-pace';
 import type { RunSummary } from './types';
 
 /** The run's last write waits at least this long for a lock. */
@@ -17,8 +18,10 @@ export interface RunEnd {
   failure: Error | undefined;
   /** The committed counts the scheduler saw, used when the database cannot be read. */
   seen: LineCounts & { chunks: number };
+  /** The run as this process started or reopened it: its times when its row cannot be read at the end. */
+  run: RunRecord;
   /** The rest of the summary. */
-  rest: Pick<RunSummary, 'durationMs' | 'itemsPerSecond' | 'workers' | 'chunkSize' | 'resumedChunks'>;
+  rest: Pick<RunSummary, 'durationMs' | 'workers' | 'chunkSize' | 'resumedChunks'>;
   telemetry: Record<string, unknown>;
   maxBusyWaitMs: number;
   /** Released once the end is written; its lock file stays while the row still says `running`. */
@@ -46,7 +49,9 @@ export async function finishRun(store: StateStore, end: RunEnd): Promise<RunSumm
   // A run taken over by another process is its new owner's to end.
   const takenOver = codeOf(end.failure) === 'ERR_RUN_TAKEN_OVER';
   const unrecorded = takenOver ? undefined : await recordEnd(store, end, totals);
-  const status = takenOver || unrecorded !== undefined ? recordedStatus(store, end.runId) : end.status;
+  // The row as recorded: the run's times, and its status when this process did not write its end.
+  const recorded = readRun(store, end.runId);
+  const status = takenOver || unrecorded !== undefined ? recorded?.status ?? 'running' : end.status;
   if (unrecorded !== undefined) {
     warnings.push(`the run's end (${end.status}) could not be recorded: ${unrecorded.code}: ${unrecorded.message}; the database says \`${status}\``);
   }
@@ -57,7 +62,11 @@ export async function finishRun(store: StateStore, end: RunEnd): Promise<RunSumm
     const e = fromSqliteError(err, 'The final WAL checkpoint failed');
     warnings.push(`${e.code}: ${e.message}; the run's data is committed (in the -wal file) and SQLite folds it into the database at a later checkpoint`);
   }
-  const summary: RunSummary = { runId: end.runId, status, ...totals, ...end.rest, ...(warnings.length > 0 ? { warnings } : {}) };
+  const { durationMs, ...rest } = end.rest;
+  const summary: RunSummary = {
+    runId: end.runId, status, ...totals, durationMs, ...runPace(recorded ?? { ...end.run, finishedAt: null }, totals), ...rest,
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
   const error = end.failure ?? unrecorded;
   if (error !== undefined) throw Object.assign(asTyped(error), { summary });
   return summary;
@@ -78,12 +87,12 @@ async function recordEnd(store: StateStore, end: RunEnd, totals: LineCounts & { 
   }
 }
 
-/** The status the `runs` row holds now (`running` when it cannot be read either). */
-function recordedStatus(store: StateStore, runId: string): RunStatus {
+/** The `runs` row as it is now (undefined when it cannot be read either). */
+function readRun(store: StateStore, runId: string): RunRecord | undefined {
   try {
-    return store.findRun(runId)?.status ?? 'running';
+    return store.findRun(runId);
   } catch {
-    return 'running';
+    return undefined;
   }
 }
 

@@ -317,7 +317,8 @@ class Scheduler {
       return await finishRun(this.#store, {
         runId, status, failure: this.#failure, maxBusyWaitMs: this.#opts.maxBusyWaitMs, claim: this.#prep.claim,
         seen: { linesRead: s.linesRead, blankLines: s.blankLines, inserted: s.inserted, updated: s.updated, unchanged: s.unchanged, rejected: s.rejected, chunks: s.chunksDone },
-        rest: { durationMs, itemsPerSecond: Math.round(s.itemsPerSecondOver(durationMs)), workers: this.#opts.workers, chunkSize: this.#prep.chunkSize, resumedChunks: this.#resumedChunks },
+        run: this.#prep.run,
+        rest: { durationMs, workers: this.#opts.workers, chunkSize: this.#prep.chunkSize, resumedChunks: this.#resumedChunks },
         telemetry: s.telemetry(this.#opts.workers, { chunkSize: this.#prep.chunkSize }),
       });
     } finally {

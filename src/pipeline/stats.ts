@@ -1,4 +1,5 @@
 import type { ChunkStats } from '../protocol/messages';
+import { perSecond } from '../store/run-times';
 import type { ProgressEvent } from './types';
 
 interface WorkerTotals {
@@ -59,9 +60,9 @@ export class RunStats {
     return this.itemsPerSecondOver(this.elapsedMs);
   }
 
-  /** Non-blank lines this process handled per second over `ms` (the one home of the rate). */
+  /** Non-blank lines this process handled per second over `ms` (progress and telemetry; a summary's rate is the run's, see run-pace.ts). */
   itemsPerSecondOver(ms: number): number {
-    return ms > 0 ? (this.#handled * 1000) / ms : 0;
+    return perSecond(this.#handled, ms);
   }
 
   progress(totalBytes: number | undefined): ProgressEvent {

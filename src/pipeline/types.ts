@@ -146,7 +146,23 @@ export interface RunSummary extends LineCounts {
   runId: string;
   status: RunStatus;
   chunks: number;
+  /**
+   * How long this call worked on the run, from the moment its run was started
+   * or reopened to its end. Only this process's part: the time before a
+   * resume, and other processes of a shared PostgreSQL run, are not in it
+   * (see `workingMs`).
+   */
   durationMs: number;
+  /**
+   * The run's working time: from its start to its end (or now, when its end
+   * could not be recorded), less the time it sat interrupted between an
+   * interruption (a crash, a failure, a cancel) and the resume that took it
+   * over. Every attempt counts, and so does every process of a shared run.
+   */
+  workingMs: number;
+  /** The run's elapsed time: from its start to its end (or now), interruptions included. */
+  elapsedMs: number;
+  /** The run's non-blank lines (every attempt's, every process's) per second of `workingMs`. */
   itemsPerSecond: number;
   workers: number;
   /** SQLite: lines per chunk. Absent on PostgreSQL, where chunks are planned by bytes (`chunkBytes`). */

@@ -9,6 +9,7 @@ interface RunRow {
   settings_snapshot_json: string; notes: string | null; lines_read: number; blank_lines: number;
   inserted: number; updated: number; unchanged: number; rejected: number; chunks: number;
   heartbeat_at: string | null; owner_pid: number | null; owner_host: string | null; owner_token: string | null;
+  interrupted_ms: number;
 }
 
 /** Statements of the `runs` table, prepared once per connection. */
@@ -41,8 +42,15 @@ export class RunsRepo {
     this.#get = db.prepare('SELECT * FROM runs WHERE run_id = ?');
     this.#list = db.prepare('SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?');
     this.#listByStatus = db.prepare('SELECT * FROM runs WHERE status = ? ORDER BY started_at DESC, rowid DESC LIMIT ?');
+    // The gap since the run's last sign of life (the later of its heartbeat
+    // and its end; both are old values in an UPDATE's expressions) is added
+    // in the statement that takes the run over and refreshes its heartbeat,
+    // so a second resume right after adds only the moments in between.
     this.#reopen = db.prepare(
-      "UPDATE runs SET status = 'running', finished_at = NULL, heartbeat_at = ?, owner_pid = ?, owner_host = ?, owner_token = ? WHERE run_id = ?",
+      `UPDATE runs SET status = 'running', finished_at = NULL, heartbeat_at = @now, owner_pid = @pid, owner_host = @host, owner_token = @token,
+         interrupted_ms = interrupted_ms + max(0, CAST(round(
+           (julianday(@now) - julianday(coalesce(max(heartbeat_at, finished_at), heartbeat_at, finished_at, @now))) * 86400000) AS INTEGER))
+       WHERE run_id = @runId`,
     );
     this.#heartbeat = db.prepare(
       `UPDATE runs SET heartbeat_at = @now, owner_pid = @pid, owner_host = @host
@@ -85,9 +93,13 @@ export class RunsRepo {
     return this.get(runId);
   }
 
-  /** Puts an unfinished run back to `running` under this process and `ownerToken` (resume). */
+  /**
+   * Puts an unfinished run back to `running` under this process and
+   * `ownerToken` (resume), adding the time since its last sign of life to
+   * its `interruptedMs`.
+   */
   reopen(runId: string, ownerToken?: string): RunRecord {
-    const info = this.#reopen.run(new Date().toISOString(), process.pid, hostname(), ownerToken ?? null, runId);
+    const info = this.#reopen.run({ now: new Date().toISOString(), pid: process.pid, host: hostname(), token: ownerToken ?? null, runId });
     if (info.changes === 0) throw unknownRun(runId);
     if (ownerToken !== undefined) this.#claims.set(runId, ownerToken);
     return this.get(runId);
@@ -171,5 +183,6 @@ function toRecord(r: RunRow): RunRecord {
     linesRead: r.lines_read, blankLines: r.blank_lines, inserted: r.inserted, updated: r.updated,
     unchanged: r.unchanged, rejected: r.rejected, chunks: r.chunks,
     heartbeatAt: r.heartbeat_at, ownerPid: r.owner_pid, ownerHost: r.owner_host, ownerToken: r.owner_token,
+    interruptedMs: r.interrupted_ms,
   };
 }

@@ -126,6 +126,14 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN owner_token TEXT;
   `,
+  // v5: how long a run sat interrupted, so that its working time leaves out
+  // the hours between a crash (or a failure, a cancel) and its resume. Each
+  // resume adds the time since the run's last sign of life in the statement
+  // that takes the run over (see RunsRepo#reopen). 0: never resumed, or
+  // resumed before v5.
+  `
+  ALTER TABLE runs ADD COLUMN interrupted_ms INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -39,6 +39,14 @@ export interface RunRecord extends LineCounts {
   ownerHost: string | null;
   /** Drawn by the process that started or last resumed the run (null before schema v4). */
   ownerToken: string | null;
+  /**
+   * How long the run sat interrupted, summed over its resumes: each resume
+   * that takes over a failed, cancelled or stale run adds the time since its
+   * last sign of life (the later of its heartbeat and its end). 0 for a run
+   * never resumed, and for resumes before SQLite schema v5 / PostgreSQL v4.
+   * Working time: see `runTimes`.
+   */
+  interruptedMs: number;
 }
 
 /** What `StateStore#startRun` takes. */

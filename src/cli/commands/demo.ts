@@ -41,7 +41,7 @@ export function registerDemo(program: Command): void {
       const s = await runPipeline({ input: feed, dbPath, config, runId, runType: 'demo', onProgress: (e) => progress.update(e) })
         .finally(() => progress.stop());
       process.stdout.write(`\ningested ${feed} into ${dbPath}\n`
-        + `run ${s.runId}: ${s.status} in ${fmtDuration(s.durationMs)}, ${fmtInt(s.itemsPerSecond)} items/s with ${plural(s.workers, 'worker')}\n`
+        + `run ${s.runId}: ${s.status} in ${fmtDuration(s.workingMs)}, ${fmtInt(s.itemsPerSecond)} items/s with ${plural(s.workers, 'worker')}\n`
         + `  ${fmtInt(s.linesRead)} lines: ${fmtInt(s.inserted)} inserted, ${fmtInt(s.updated)} updated, ${fmtInt(s.unchanged)} unchanged, `
         + `${fmtInt(s.rejected)} rejected, ${fmtInt(s.blankLines)} blank\n\n`);
       using store = StateStore.open(dbPath, { readonly: true });

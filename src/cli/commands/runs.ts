@@ -1,8 +1,9 @@
 import { Option, type Command } from 'commander';
 import { withReadStore } from '../../store/open-read-store';
 import type { ReadStore } from '../../store/read-store';
+import { perSecond, runTimes, type RunTimes } from '../../store/run-times';
 import { RUN_STATUSES, type RunRecord, type RunStatus } from '../../store/types';
-import { displayWidth, durationMs, escapeControl, fmtDuration, fmtInt, table, terminalWidth, type Column } from '../format';
+import { displayWidth, escapeControl, fmtDuration, fmtInt, table, terminalWidth, type Column } from '../format';
 import { intArg, resolveTarget, writeJson, type GlobalOpts } from '../shared';
 
 interface ListOpts { limit: number; status?: RunStatus; json?: boolean }
@@ -27,15 +28,16 @@ export function registerRuns(program: Command): void {
 async function listRuns(store: ReadStore, opts: ListOpts): Promise<void> {
   const runs = await store.listRuns({ limit: opts.limit, status: opts.status });
   const list = await Promise.all(runs.map((r) => withCommittedCounts(store, r)));
-  if (opts.json) return writeJson(list.map((r) => ({ ...r, stale: store.isStale(r) })));
+  if (opts.json) return writeJson(list.map((r) => withTimes(r, store.isStale(r))));
   process.stdout.write(`${runsTable(list, (r) => store.isStale(r))}\n`);
 }
 
 async function showRun(store: ReadStore, ref: string, json: boolean): Promise<void> {
   const run = await withCommittedCounts(store, await store.resolveRun(ref));
   const telemetry = await store.readTelemetry(run.runId) ?? null;
-  if (json) return writeJson({ ...run, stale: store.isStale(run), telemetry });
-  process.stdout.write(`${showRunText(run, store.isStale(run), telemetry)}\n`);
+  const stale = store.isStale(run);
+  if (json) return writeJson({ ...withTimes(run, stale), telemetry });
+  process.stdout.write(`${showRunText(run, stale, telemetry)}\n`);
 }
 
 type Row = readonly [key: string, value: string];
@@ -50,12 +52,12 @@ export function showRunText(r: RunRecord, stale: boolean, telemetry: unknown): s
 }
 
 function runRows(r: RunRecord, stale: boolean): Row[] {
-  const ms = durationMs(r.startedAt, r.finishedAt);
-  const handled = r.linesRead - r.blankLines;
+  const { workingMs, elapsedMs } = runTimes(r, Date.now(), stale);
   return [
     ['run', r.runId], ['type', r.runType], ['status', stale ? `${r.status}, interrupted (its process is gone; --resume finishes it)` : r.status],
-    ['started', r.startedAt], ['finished', r.finishedAt ?? '-'], ['duration', fmtDuration(ms)],
-    ['items/s', ms !== null && ms > 0 ? fmtInt((handled * 1000) / ms) : '-'],
+    ['started', r.startedAt], ['finished', r.finishedAt ?? '-'],
+    ['time', `${fmtDuration(workingMs)} of work, ${fmtDuration(elapsedMs)} since it started (${fmtDuration(r.interruptedMs)} interrupted)`],
+    ['items/s', workingMs > 0 ? fmtInt(perSecond(r.linesRead - r.blankLines, workingMs)) : '-'],
     ['lines', `${fmtInt(r.linesRead)} = ${fmtInt(r.blankLines)} blank + ${fmtInt(r.inserted)} inserted + ${fmtInt(r.updated)} updated + `
       + `${fmtInt(r.unchanged)} unchanged + ${fmtInt(r.rejected)} rejected`],
     ['chunks', fmtInt(r.chunks)],
@@ -96,6 +98,11 @@ export async function withCommittedCounts(store: ReadStore, r: RunRecord): Promi
   return r.status === 'running' ? { ...r, ...await store.chunkTotals(r.runId) } : r;
 }
 
+/** What `runs --json` and `runs show --json` print of a run: its record, whether it is stale, and its times. */
+function withTimes(r: RunRecord, stale: boolean): RunRecord & RunTimes & { stale: boolean } {
+  return { ...r, stale, ...runTimes(r, Date.now(), stale) };
+}
+
 /**
  * The columns of `runs`, in the order a narrow terminal gives them up: an id
  * cut to its first characters (still a unique prefix, as `runs show` takes),
@@ -107,16 +114,21 @@ const RUN_COLUMNS: readonly Column[] = [
   { header: 'unchanged', dropOrder: 3 }, { header: 'rejected' }, { header: 'chunks', dropOrder: 2 }, { header: 'items/s', dropOrder: 5 },
 ];
 
-/** `isStale`: the backend's judgement of a running run (`ReadStore#isStale`). */
+/**
+ * `isStale`: the backend's judgement of a running run (`ReadStore#isStale`).
+ * The duration is the run's working time (so far, for a run not ended), and
+ * items/s is over it.
+ */
 export function runsTable(list: RunRecord[], isStale: (r: RunRecord) => boolean, width = terminalWidth()): string {
+  const now = Date.now();
   return table(
     RUN_COLUMNS,
     list.map((r) => {
-      const ms = durationMs(r.startedAt, r.finishedAt);
-      const rate = ms !== null && ms > 0 ? fmtInt(((r.linesRead - r.blankLines) * 1000) / ms) : null;
-      return [r.runId, r.runType, isStale(r) ? 'interrupted' : r.status, r.startedAt.replace('T', ' ').slice(0, 16),
-        fmtDuration(ms), fmtInt(r.linesRead), fmtInt(r.inserted), fmtInt(r.updated), fmtInt(r.unchanged), fmtInt(r.rejected),
-        fmtInt(r.chunks), rate];
+      const stale = isStale(r);
+      const { workingMs } = runTimes(r, now, stale);
+      return [r.runId, r.runType, stale ? 'interrupted' : r.status, r.startedAt.replace('T', ' ').slice(0, 16),
+        fmtDuration(workingMs), fmtInt(r.linesRead), fmtInt(r.inserted), fmtInt(r.updated), fmtInt(r.unchanged), fmtInt(r.rejected),
+        fmtInt(r.chunks), workingMs > 0 ? fmtInt(perSecond(r.linesRead - r.blankLines, workingMs)) : null];
     }),
     width,
   );
