@@ -1,56 +1,52 @@
 /**
- * The piscina entry of an ingest worker: adapts `ChunkIngester` to the pool
- * (the chunk's buffer handed back, errors serialised). Each thread opens its
- * own connection on its first task and keeps it for the run.
+ * The piscina entry of every ingest worker, SQLite or PostgreSQL
+ * (`WorkerInit.backend`): adapts `ChunkIngester` to the pool (the chunk's
+ * buffer handed back, errors serialised). Each thread opens its own
+ * connection on its first task and keeps it for the run; a connection that
+ * broke is dropped, and the next task opens a new one. The PostgreSQL
+ * backend (and `pg`) is loaded only by a PostgreSQL run's threads.
  */
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
-import { serializeError } from '../src/errors';
-import { fromSqliteError } from '../src/sqlite/errors';
 import type { ChunkReply, ChunkTask, WorkerInit } from '../src/protocol/messages';
-import { SqliteChunkBackend } from '../src/store/sqlite-chunk-backend';
+import { TransientOpenError } from './chunk-backend';
 import { ChunkIngester } from './chunk-ingester';
-
-/**
- * Longest one SQLite call waits for a lock before the retry loop (which
- * checks for a cancelled run) takes over.
- */
-const NATIVE_BUSY_WAIT_MS = 100;
+import { SqliteWorkerBackend } from './sqlite-backend';
 
 /** The task handler for a pool, over the ingester `create` makes on first use (a test fixture passes its own). */
-export function chunkHandler(create: (init: WorkerInit) => ChunkIngester): (task: ChunkTask) => unknown {
-  let ingester: ChunkIngester | undefined;
-  return (task) => {
-    ingester ??= create(workerData as WorkerInit);
-    return withBuffer(handle(ingester, task), task.bytes);
+export function chunkHandler(create: (init: WorkerInit) => ChunkIngester | Promise<ChunkIngester>): (task: ChunkTask) => Promise<unknown> {
+  let current: Promise<ChunkIngester> | undefined;
+  return async (task) => {
+    current ??= Promise.resolve().then(() => create(workerData as WorkerInit));
+    let ingester: ChunkIngester;
+    try {
+      ingester = await current;
+    } catch (err) {
+      current = undefined; // the next task tries to connect again
+      if (err instanceof TransientOpenError) return withBuffer({ ok: false, ...err.reply }, task.bytes);
+      throw err;
+    }
+    try {
+      return withBuffer({ ok: true, stats: await ingester.ingest(task) }, task.bytes);
+    } catch (err) {
+      const reply = ingester.errorReply(err, task);
+      if (reply === undefined) throw err; // a bug or a crash: the scheduler retries the chunk on a fresh thread
+      if (reply.reconnect === true) {
+        current = undefined;
+        await ingester.close();
+      }
+      return withBuffer({ ok: false, error: reply.error, ...(reply.transient === true ? { transient: true } : {}) }, task.bytes);
+    }
   };
 }
 
 /** This thread's ingester, on a connection of its own. */
-export function createIngester(init: WorkerInit): ChunkIngester {
-  const backend = SqliteChunkBackend.open(init.dbPath, {
-    synchronous: init.synchronous, busyTimeoutMs: Math.min(init.busyTimeoutMs, NATIVE_BUSY_WAIT_MS),
-  });
-  return new ChunkIngester(init, backend);
+export async function createIngester(init: WorkerInit): Promise<ChunkIngester> {
+  if (init.backend === 'sqlite') return new ChunkIngester(init, SqliteWorkerBackend.open(init));
+  const { PgWorkerBackend } = await import('./pg-backend.js');
+  return new ChunkIngester(init, await PgWorkerBackend.open(init));
 }
 
 export default chunkHandler(createIngester);
-
-function handle(ingester: ChunkIngester, task: ChunkTask): ChunkReply {
-  try {
-    return { ok: true, stats: ingester.ingest(task) };
-  } catch (err) {
-    // A database error (SQLite's own, or ours after the busy backoff) is final
-    // for this chunk and keeps its code across the thread boundary: another
-    // thread would meet the same database. Anything else (a bug, a crash) is
-    // thrown so the scheduler retries the chunk.
-    const code = (err as { code?: unknown } | null)?.code;
-    if (typeof code === 'string' && (code.startsWith('SQLITE_') || code.startsWith('ERR_'))) {
-      const m = task.meta;
-      return { ok: false, error: serializeError(fromSqliteError(err, `Chunk ${m.chunkIndex} (lines ${m.firstLineNo}-${m.firstLineNo + m.lineCount - 1})`)) };
-    }
-    throw err;
-  }
-}
 
 /**
  * Sends the chunk's buffer back (transferred) with the reply, for the

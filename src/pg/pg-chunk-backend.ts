@@ -19,14 +19,21 @@ import { contentHash } from '../domain/hash';
 import type { IntelRow, Reject } from '../domain/types';
 import { StoreError } from '../errors';
 import type { CopyRecords } from './copy-binary';
-import type { PgChunkTask } from '../protocol/pg-messages';
 import { isKept, type KeptLine } from '../store/chunk-backend';
 import type { UpsertCounts } from '../store/types';
 import { connect, describeServer, fromPgError, isRetryableConflict } from './connect';
 import { pgText } from './pg-store';
 
 /** A chunk to commit: the task's identity, and what the worker made of its lines. */
-export interface PgChunkCommit extends Pick<PgChunkTask, 'runId' | 'runSeq' | 'chunkIndex' | 'byteStart' | 'byteEnd' | 'lineCount' | 'checksum'> {
+export interface PgChunkCommit {
+  runId: string;
+  /** The run's place in run order: the first half of every row's position. */
+  runSeq: number;
+  chunkIndex: number;
+  byteStart: number;
+  byteEnd: number;
+  lineCount: number;
+  checksum: string;
   /** Staged rows and kept lines, in line order. */
   entries: readonly (StagedRow | KeptLine)[];
   /** Each entry's byte offset in the input. */

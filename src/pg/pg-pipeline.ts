@@ -20,7 +20,7 @@ import { createPool, workerFile } from '../pipeline/pool';
 import { rejectRatioFailure } from '../pipeline/reject-ratio';
 import { runPace } from '../pipeline/run-pace';
 import type { ProgressEvent, RunSummary } from '../pipeline/types';
-import type { PgChunkReply, PgChunkStats, PgChunkTask, PgWorkerInit } from '../protocol/pg-messages';
+import type { ChunkReply, ChunkStats, ChunkTask, PgWorkerInit } from '../protocol/messages';
 import { perSecond } from '../store/run-times';
 import type { RunRecord } from '../store/types';
 import { PgStore, newOwnerToken, type ChunkPlan, type ChunkTotals, type PgTarget } from './pg-store';
@@ -32,12 +32,8 @@ const PARK_POLL_MS = 100;
 /** How often progress reads the run's committed chunks (other processes' too). */
 const RUN_WIDE_REFRESH_MS = 2000;
 
-export function pgWorkerFile(): string {
-  return workerFile('pg-ingest-worker');
-}
-
 /** {@link runPipeline} into the PostgreSQL database `opts.db` names. @internal */
-export async function ingestPostgres(opts: ResolvedPipelineOptions, workerFilename = pgWorkerFile()): Promise<RunSummary> {
+export async function ingestPostgres(opts: ResolvedPipelineOptions, workerFilename = workerFile()): Promise<RunSummary> {
   if (opts.db.kind !== 'postgres') throw new InvalidOptionError('ingestPostgres needs a postgres:// target');
   const target: PgTarget = { url: opts.db.url, label: opts.db.label };
   if (typeof opts.input !== 'string') {
@@ -119,7 +115,7 @@ class PgScheduler {
     renewal.unref();
     try {
       const init: PgWorkerInit = {
-        url: this.store.url, label: this.store.label, maxLineBytes: this.opts.maxLineBytes, parseAll: this.opts.parseAll, config: this.opts.config,
+        backend: 'postgres', url: this.store.url, label: this.store.label, maxLineBytes: this.opts.maxLineBytes, parseAll: this.opts.parseAll, config: this.opts.config,
         orderWaitMs: this.#orderWaitMs, leaseMs: this.opts.leaseMs,
       };
       this.#pool = createPool(this.workerFilename, this.opts.workers, init, this.opts.workerResourceLimits, (err) => this.#fail(err));
@@ -211,10 +207,11 @@ class PgScheduler {
       }
       // Read again for every attempt: the transfer detaches the buffer.
       const c = await readPlannedChunk(this.fh, this.plan, chunkIndex, this.opts.maxLineBytes);
-      const task: PgChunkTask = { runId: this.#runId, runSeq: this.runSeq, attempt, ...c };
-      let reply: PgChunkReply;
+      const { bytes, ...where } = c;
+      const task: ChunkTask = { runId: this.#runId, runSeq: this.runSeq, attempt, bytes, meta: { ...where, firstLineNo: 1 } };
+      let reply: ChunkReply;
       try {
-        reply = (await pool.run(task, { transferList: c.bytes.byteLength > 0 ? [c.bytes.buffer as ArrayBuffer] : [] })) as PgChunkReply;
+        reply = (await pool.run(task, { transferList: bytes.byteLength > 0 ? [bytes.buffer as ArrayBuffer] : [] })) as ChunkReply;
       } catch (err) {
         // A worker died: the chunk rolled back; retry on a fresh thread and connection.
         if (attempt++ < this.opts.maxAttempts) { this.#mine.retries++; continue; }
@@ -247,7 +244,7 @@ class PgScheduler {
     }
   }
 
-  #done(s: PgChunkStats, bytes: number): void {
+  #done(s: ChunkStats, bytes: number): void {
     if (s.outcome !== 'committed') return;
     const m = this.#mine;
     m.chunks++;

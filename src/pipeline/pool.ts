@@ -2,7 +2,6 @@ import { Piscina } from 'piscina';
 import { resolve } from 'node:path';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { WorkerInit } from '../protocol/messages';
-import type { PgWorkerInit } from '../protocol/pg-messages';
 
 /**
  * The compiled worker file. piscina cannot load TypeScript, so even when this
@@ -15,7 +14,7 @@ export function workerFile(name = 'ingest-worker'): string {
 }
 
 export function createPool(
-  filename: string, workers: number, init: WorkerInit | PgWorkerInit, resourceLimits: ResourceLimits | undefined, onError: (err: Error) => void,
+  filename: string, workers: number, init: WorkerInit, resourceLimits: ResourceLimits | undefined, onError: (err: Error) => void,
 ): Piscina {
   const pool = new Piscina({
     filename,

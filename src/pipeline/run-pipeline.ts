@@ -139,7 +139,7 @@ class Scheduler {
   #workerInit(): WorkerInit {
     const o = this.#opts;
     return {
-      dbPath: o.dbPath, synchronous: o.synchronous, busyTimeoutMs: o.busyTimeoutMs, maxBusyWaitMs: o.maxBusyWaitMs,
+      backend: 'sqlite', dbPath: o.dbPath, synchronous: o.synchronous, busyTimeoutMs: o.busyTimeoutMs, maxBusyWaitMs: o.maxBusyWaitMs,
       maxLineBytes: o.maxLineBytes, parseAll: o.parseAll, maxRejects: o.maxRejects, config: o.config, turns: this.#turns.buffer,
     };
   }

@@ -1,11 +1,11 @@
 /**
- * The seam between a worker and its database: what committing one chunk
- * needs, and nothing else. `SqliteChunkBackend` implements it on a worker's
- * own better-sqlite3 connection: the rows are staged as they are parsed, in
- * the connection's TEMP table, and the commit merges them with one
- * statement, writes the rejects and the checkpoint, all in one transaction.
- * The PostgreSQL backend (`PgChunkBackend`) has the same steps, asynchronous:
- * records encoded as parsed, COPY into a staging table, one merge.
+ * What committing one chunk needs of a SQLite connection, synchronous, and
+ * the kept lines both backends share. `SqliteChunkBackend` implements it on
+ * a worker's own better-sqlite3 connection: the rows are staged as they are
+ * parsed, in the connection's TEMP table, and the commit merges them with
+ * one statement, writes the rejects and the checkpoint, all in one
+ * transaction. The workers reach it through the asynchronous seam both
+ * backends implement (`workers/chunk-backend.ts`).
  */
 import type { IntelRow, Reject } from '../domain/types';
 import type { ChunkCheckpoint, ChunkMeta } from './types';
@@ -46,7 +46,7 @@ export type ChunkCommitResult =
   | { readonly committed: ChunkCheckpoint; readonly lockedAt: number }
   | { readonly stale: readonly KeptLine[] };
 
-export interface ChunkBackend {
+export interface SyncChunkBackend {
   /** The chunk's checkpoint, if it already committed (a retry after a worker died past its commit). */
   committedChunk(runId: string, chunkIndex: number): ChunkCheckpoint | undefined;
   /** Line hashes of the stored rows among `itemIds`, read outside any write transaction. */

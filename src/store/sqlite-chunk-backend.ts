@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { ChunksRepo } from './chunks';
 import { openDatabase, resolveStoreOptions } from './connection';
-import type { ChunkBackend, ChunkCommit, ChunkCommitResult, KeptLine, StageRow } from './chunk-backend';
+import type { ChunkCommit, ChunkCommitResult, KeptLine, StageRow, SyncChunkBackend } from './chunk-backend';
 import { ItemsRepo } from './items';
 import type { ChunkCheckpoint, StoreOptions } from './types';
 
@@ -10,8 +10,8 @@ class Stale {
   constructor(readonly lines: KeptLine[]) {}
 }
 
-/** {@link ChunkBackend} on one SQLite connection (a worker thread's own). */
-export class SqliteChunkBackend implements ChunkBackend {
+/** {@link SyncChunkBackend} on one SQLite connection (a worker thread's own). */
+export class SqliteChunkBackend implements SyncChunkBackend {
   readonly #db: Database.Database;
   readonly #items: ItemsRepo;
   readonly #chunks: ChunksRepo;
