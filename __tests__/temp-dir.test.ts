@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sqliteTempDir, tempDirProblem } from '../src/store/temp-dir';
+import { sqliteTempDir, tempDirProblem } from '../src/sqlite/temp-dir';
 import { runCli } from './helpers/cli';
 import { itemLine } from './helpers/lines';
 import { inMountNamespace, mountNamespaces } from './helpers/namespaces';

@@ -3,7 +3,7 @@
  * the project's codes: the SQLite twin of `fromPgError` in `src/pg/connect.ts`.
  */
 import { BrandOrchestratorError, BusyError, StoreError, toError } from '../errors';
-import { tempDirNote, tempDirProblem } from '../store/temp-dir';
+import { tempDirNote, tempDirProblem } from './temp-dir';
 
 /** A SQLite error saying another connection holds a lock (`SQLITE_BUSY*`, `SQLITE_LOCKED*`): worth waiting out. @internal */
 export function isBusyError(err: unknown): boolean {

@@ -5,7 +5,7 @@ import { BrandOrchestratorError, InvalidOptionError, StoreError } from '../error
 import { fromSqliteError } from '../sqlite/errors';
 import { openProblem } from '../sqlite/open-problem';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema';
-import { tempDirProblem } from './temp-dir';
+import { tempDirProblem } from '../sqlite/temp-dir';
 import type { StoreOptions, Synchronous } from './types';
 
 export interface ResolvedStoreOptions {
