@@ -177,3 +177,15 @@ describe('the report of a PostgreSQL run', () => {
     expect(sum(d.scores.decisions.map((x) => x.count))).toBe(f.good);
   });
 });
+
+describe('renderRunReport()', () => {
+  it('opens the database its options name, read-only, and renders the latest run by default', async () => {
+    const { renderRunReport } = await import('../src/index');
+    await runPipeline({ input: feed(mixedFeed(200, 20).lines), dbPath: t.db, runId: 'lib', workers: 1 });
+    const html = await renderRunReport({ dbPath: t.db });
+    expect(html).toContain('<h1>Run lib <span class="status completed">completed</span></h1>');
+    expect(await renderRunReport({ db: `file://${t.db}`, run: 'li' })).toContain('<h1>Run lib ');
+    await expect(renderRunReport({ dbPath: t.db, db: t.db })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    await expect(renderRunReport({ dbPath: t.db, run: 'nope' })).rejects.toMatchObject({ code: 'ERR_RUN_NOT_FOUND' });
+  });
+});
