@@ -75,3 +75,17 @@ describe('ingest on a terminal', () => {
     expect(after).toMatch(/run \S+ cancelled in /);
   });
 });
+
+describe('runs on a terminal', () => {
+  it('adds a sparkline of the last runs\' items/s, which a pipe does not get', () => {
+    const feed = feedFile(300);
+    for (const id of ['s1', 's2', 's3']) expect(runCli(['ingest', feed, '--db', t.db, '--run-id', id, '--quiet'], { cwd: t.dir }).status).toBe(0);
+    const out = stripAnsi(onTty(['runs', '--db', t.db]));
+    expect(out).toMatch(/^items\/s, last 3 runs \(oldest first\): [▁▂▃▄▅▆▇█]{3} {2}[\d,]+-[\d,]+\r?$/m);
+    const piped = runCli(['runs', '--db', t.db], { cwd: t.dir });
+    expect(piped.status).toBe(0);
+    expect(piped.stdout).toContain('s3');
+    expect(piped.stdout).not.toMatch(/items\/s, last|[▁▂▃▄▅▆▇█]/);
+    expect(stripAnsi(onTty(['runs', '--db', t.db, '--json']))).not.toMatch(/items\/s, last/);
+  });
+});

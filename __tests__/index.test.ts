@@ -8,7 +8,7 @@ describe('package root', () => {
       'BrandOrchestratorError', 'BusyError', 'CancelledError', 'DEFAULT_CHUNK_SIZE', 'DEFAULT_CONFIG', 'Gate', 'InputError',
       'InvalidOptionError', 'LOG_LEVELS', 'QualityGate', 'SCHEMA_VERSION', 'StateStore', 'StoreError', 'TooManyRejectsError',
       'TrendGate', 'TrendScorer', 'VERSION', 'WorkerError', 'applyModifiers', 'asDict', 'clamp', 'contentHash', 'decide',
-      'generateLines', 'loadConfig', 'parseIntelLine', 'runPipeline', 'trendScore', 'writeFeed',
+      'generateLines', 'loadConfig', 'parseIntelLine', 'renderRunReport', 'runPipeline', 'trendScore', 'writeFeed',
     ]);
   });
 

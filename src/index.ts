@@ -9,6 +9,7 @@ export {
   parseIntelLine, clamp, applyModifiers, trendScore, decide, TrendScorer, Gate, QualityGate, TrendGate, contentHash,
 } from './domain';
 export { generateLines, writeFeed } from './gen/generate';
+export { renderRunReport } from './report';
 export {
   BrandOrchestratorError, InvalidOptionError, StoreError, BusyError, InputError, WorkerError, TooManyRejectsError, CancelledError,
 } from './errors';
@@ -21,4 +22,5 @@ export type {
 export type { AppConfig, BrandProfile, ConfigDict, ConfigOverrides, LogLevel, ScoreWeights, SourcePolicy, Thresholds } from './config';
 export type { Decision, IntelRow, ParseResult, Reject, RejectCode, ScoreBreakdown, Signals } from './domain';
 export type { GenerateOptions } from './gen/generate';
+export type { RunReportOptions } from './report';
 export type { ErrorCode } from './errors';

@@ -8,6 +8,7 @@ import { registerGenerate } from './commands/generate';
 import { registerIngest } from './commands/ingest';
 import { registerItems } from './commands/items';
 import { registerRejects } from './commands/rejects';
+import { registerReport } from './commands/report';
 import { registerRuns } from './commands/runs';
 import { registerVerify } from './commands/verify';
 import { CliError, EXIT } from './exit-codes';
@@ -29,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--db <path|url>', DB_HELP)
     .exitOverride()
     .hook('preAction', (_program, action) => { command = action.name(); });
-  for (const register of [registerIngest, registerRuns, registerItems, registerRejects, registerVerify, registerGenerate, registerDemo]) {
+  for (const register of [registerIngest, registerRuns, registerItems, registerRejects, registerReport, registerVerify, registerGenerate, registerDemo]) {
     register(program);
   }
   addHelpTexts(program);
@@ -56,6 +57,7 @@ const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   runs: ['brand-orchestrator runs --db bo.sqlite', 'brand-orchestrator runs show latest --db bo.sqlite'],
   items: ['brand-orchestrator items --run latest --db bo.sqlite > items.ndjson', 'brand-orchestrator items get item-42 --db bo.sqlite'],
   rejects: ['brand-orchestrator rejects --run latest --summary --db bo.sqlite'],
+  report: ['brand-orchestrator report --run latest --db bo.sqlite -o run.html', 'brand-orchestrator report --db postgres://etl@db.internal/brand > run.html'],
   verify: ['brand-orchestrator verify --db bo.sqlite || echo "last night needs a look"'],
   demo: ['brand-orchestrator demo'],
 };

@@ -6,8 +6,8 @@ import { OutputError } from '../errors';
 export interface ProtectedFiles {
   /** The SQLite database; none for a server database. */
   dbPath?: string;
-  /** The input feed's path, or `-` for stdin (then the file behind stdin, if it is one). */
-  input: string;
+  /** The input feed's path, or `-` for stdin (then the file behind stdin, if it is one); none for `report`, which reads no feed. */
+  input?: string;
 }
 
 /**
@@ -32,7 +32,7 @@ export function refuseProtected(flag: string, path: string, guard: ProtectedFile
       [`${db}-journal`, "it is the database's -journal file"],
     );
   }
-  if (guard.input !== '-') protectedFiles.push([resolve(guard.input), `it is the input (${guard.input})`]);
+  if (guard.input !== undefined && guard.input !== '-') protectedFiles.push([resolve(guard.input), `it is the input (${guard.input})`]);
   for (const [file, why] of protectedFiles) {
     if (sameFile(final, target, file)) throw new OutputError(`Refusing ${flag} ${path}: ${why}; nothing was written`);
   }

@@ -18,6 +18,7 @@ import { cancelledBy } from '../pipeline/cancel';
 import type { ResolvedPipelineOptions } from '../pipeline/options';
 import { createPool, workerFile } from '../pipeline/pool';
 import { rejectRatioFailure } from '../pipeline/reject-ratio';
+import { WorkerTimes } from '../pipeline/stats';
 import { runPace } from '../pipeline/run-pace';
 import type { ProgressEvent, RunSummary } from '../pipeline/types';
 import type { ChunkReply, ChunkStats, ChunkTask, PgWorkerInit } from '../protocol/messages';
@@ -85,6 +86,8 @@ class PgScheduler {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #started = performance.now();
   readonly #mine = { chunks: 0, linesRead: 0, blankLines: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, bytes: 0, handled: 0, retries: 0, conflicts: 0, deferred: 0, parseMs: 0, writeMs: 0 };
+  /** This process's worker threads, for the telemetry (and the run report). */
+  readonly #workers = new WorkerTimes();
   #pool: Piscina | undefined;
   #failure: Error | undefined;
   #cancelled = false;
@@ -259,6 +262,7 @@ class PgScheduler {
     m.conflicts += s.conflicts;
     m.parseMs += s.parseMs;
     m.writeMs += s.writeMs;
+    this.#workers.add(s);
     if (this.opts.onProgress !== undefined && performance.now() - this.#runWide.at > RUN_WIDE_REFRESH_MS) {
       this.#runWide.at = performance.now();
       this.store.chunkTotals(this.#runId).then((t) => {
@@ -363,6 +367,7 @@ class PgScheduler {
       backend: 'postgres', chunkBytes: this.plan.chunkBytes, workerThreads: this.opts.workers, elapsedMs: Math.round(elapsedMs),
       chunksThisProcess: m.chunks, retries: m.retries, conflicts: m.conflicts, deferred: m.deferred, outageWaits: this.outage.waits,
       poolUtilization: elapsedMs > 0 ? Math.round(((m.parseMs + m.writeMs) / (elapsedMs * this.opts.workers)) * 1000) / 1000 : 0,
+      workers: this.#workers.toJSON(),
     };
   }
 }

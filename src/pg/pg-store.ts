@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 import { InvalidOptionError, StoreError } from '../errors';
 import { toItem, type ItemRow } from '../store/items';
-import type { ReadStore } from '../store/read-store';
+import type { ChunkGroup, ReadStore, RejectBin, ScoreBin } from '../store/read-store';
 import { LATEST, unknownRun } from '../store/runs';
 import { HEARTBEAT_MS, STALE_MS } from '../store/run-owner';
 import { RUN_STATUSES, type ChunkCheckpoint, type IntelItem, type LineCounts, type LinePosition, type RejectRecord, type RunRecord, type RunStatus } from '../store/types';
@@ -530,6 +530,35 @@ export class PgStore implements ReadStore {
     const { rows } = await this.#q<RejectRow>('Reading rejects',
       `${REJECTS} AND r.code = $2 ORDER BY r.chunk_index, r.line_in_chunk LIMIT $3`, [runId, code, limit]);
     return rows.map(toReject);
+  }
+
+  // The run report's aggregates (as SQLite's ReportQueries) ------------------
+
+  async chunkGroups(runId: string, groupSize: number): Promise<ChunkGroup[]> {
+    const { rows } = await this.#q<ChunkGroup>('Reading the chunks\' timeline',
+      `WITH c AS (
+         SELECT chunk_index, line_count, blank_lines, rejected, extract(epoch FROM committed_at) * 1000 AS at,
+           (row_number() OVER (ORDER BY committed_at, chunk_index) - 1) / $2 AS g
+         FROM run_chunks WHERE run_id = $1 AND state = 'done')
+       SELECT count(*)::float8 AS chunks, min(chunk_index) AS "firstChunk", max(chunk_index) AS "lastChunk", sum(line_count)::float8 AS lines,
+         sum(line_count - blank_lines)::float8 AS items, sum(rejected)::float8 AS rejected, min(at)::float8 AS "firstAt", max(at)::float8 AS "lastAt"
+       FROM c GROUP BY g ORDER BY g`, [runId, Math.max(1, Math.ceil(groupSize))]);
+    return rows;
+  }
+
+  async rejectBins(runId: string, linesPerBin: number): Promise<RejectBin[]> {
+    const { rows } = await this.#q<RejectBin>('Counting rejects by line',
+      `SELECT (CASE WHEN x.line_no = 0 THEN -1 ELSE floor((x.line_no - 1) / $2) END)::float8 AS bin, x.code, count(*)::float8 AS count
+       FROM (${REJECTS}) x GROUP BY 1, 2 ORDER BY 1, 2`, [runId, Math.max(1, Math.ceil(linesPerBin))]);
+    return rows;
+  }
+
+  async scoreBins(runId: string, width: number, lastBin: number): Promise<ScoreBin[]> {
+    const { rows } = await this.#q<ScoreBin>('Counting items by score',
+      `SELECT decision, (CASE WHEN trend_score IS NULL THEN NULL ELSE greatest(0, least($3::int, floor(trend_score / $2)::int)) END)::float8 AS bin,
+         count(*)::float8 AS count
+       FROM intel_items WHERE run_id = $1 GROUP BY 1, 2 ORDER BY 1, 2`, [runId, width, lastBin]);
+    return rows;
   }
 
   // Maintenance ------------------------------------------------------------

@@ -134,9 +134,10 @@ export function resolvePipelineOptions(o: RunPipelineOptions): ResolvedPipelineO
 
 /**
  * `db`, else `dbPath`, else `config.dbPath`, read by `parseDbTarget`; a
- * SQLite path made absolute. Only `db` may be a postgres URL.
+ * SQLite path made absolute. Only `db` may be a postgres URL. Also what
+ * `renderRunReport` opens. @internal
  */
-function dbTarget(o: RunPipelineOptions, config: AppConfig): DbTarget {
+export function dbTarget(o: Pick<RunPipelineOptions, 'db' | 'dbPath'>, config: AppConfig): DbTarget {
   if (o.db !== undefined && o.dbPath !== undefined) {
     // Not echoed: `db` may hold a password.
     throw new InvalidOptionError('Give `db` or `dbPath`, not both (`dbPath` is a SQLite file; `db` is a postgres:// URL or a SQLite file)');

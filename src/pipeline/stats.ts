@@ -10,6 +10,38 @@ interface WorkerTotals {
   writeMs: number;
 }
 
+/**
+ * Per worker thread: chunks, lines and where their time went, summed from
+ * the chunks' stats. The telemetry's `workers` (both backends), which the
+ * run report charts.
+ */
+export class WorkerTimes {
+  readonly #perWorker = new Map<number, WorkerTotals>();
+
+  add(s: ChunkStats): void {
+    const w = this.#perWorker.get(s.threadId) ?? { chunks: 0, lines: 0, parseMs: 0, lockWaitMs: 0, writeMs: 0 };
+    w.chunks++;
+    w.lines += s.lineCount;
+    w.parseMs += s.parseMs;
+    w.lockWaitMs += s.lockWaitMs;
+    w.writeMs += s.writeMs;
+    this.#perWorker.set(s.threadId, w);
+  }
+
+  values(): IterableIterator<WorkerTotals> {
+    return this.#perWorker.values();
+  }
+
+  /** Keyed `thread-<id>`, milliseconds to a tenth. */
+  toJSON(): Record<string, WorkerTotals> {
+    const workers: Record<string, WorkerTotals> = {};
+    for (const [id, w] of this.#perWorker) {
+      workers[`thread-${id}`] = { ...w, parseMs: round(w.parseMs), lockWaitMs: round(w.lockWaitMs), writeMs: round(w.writeMs) };
+    }
+    return workers;
+  }
+}
+
 /** Aggregates per-chunk stats from the workers into progress and telemetry. */
 export class RunStats {
   linesRead = 0;
@@ -25,7 +57,7 @@ export class RunStats {
   #handled = 0;
   readonly #started = performance.now();
   readonly #latencies: number[] = [];
-  readonly #perWorker = new Map<number, WorkerTotals>();
+  readonly #perWorker = new WorkerTimes();
 
   /** Counts of chunks a resumed run had already committed. */
   addCommitted(c: { lineCount: number; blankLines: number; inserted: number; updated: number; unchanged: number; rejected: number; byteStart: number; byteEnd: number }): void {
@@ -43,13 +75,7 @@ export class RunStats {
     this.addCommitted({ ...s, byteStart: 0, byteEnd: bytes });
     this.#handled += s.lineCount - s.blankLines;
     this.#latencies.push(latencyMs);
-    const w = this.#perWorker.get(s.threadId) ?? { chunks: 0, lines: 0, parseMs: 0, lockWaitMs: 0, writeMs: 0 };
-    w.chunks++;
-    w.lines += s.lineCount;
-    w.parseMs += s.parseMs;
-    w.lockWaitMs += s.lockWaitMs;
-    w.writeMs += s.writeMs;
-    this.#perWorker.set(s.threadId, w);
+    this.#perWorker.add(s);
   }
 
   get elapsedMs(): number {
@@ -93,10 +119,6 @@ export class RunStats {
     const share = (ms: number, of: number) => (of > 0 ? Math.round((ms / of) * 1000) / 1000 : 0);
     const sorted = [...this.#latencies].sort((a, b) => a - b);
     const pct = (p: number) => (sorted.length === 0 ? 0 : round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0));
-    const workers: Record<string, WorkerTotals> = {};
-    for (const [id, w] of this.#perWorker) {
-      workers[`thread-${id}`] = { ...w, parseMs: round(w.parseMs), lockWaitMs: round(w.lockWaitMs), writeMs: round(w.writeMs) };
-    }
     return {
       ...extra,
       workerThreads: threads,
@@ -106,7 +128,7 @@ export class RunStats {
       itemsPerSecond: round(this.itemsPerSecond),
       retries: this.retries,
       chunkLatencyMs: { count: sorted.length, p50: pct(0.5), p95: pct(0.95), max: round(sorted[sorted.length - 1] ?? 0) },
-      workers,
+      workers: this.#perWorker.toJSON(),
     };
   }
 }

@@ -32,5 +32,41 @@ export interface ReadStore {
   isStale(run: RunRecord): boolean;
   /** Damage the backend itself can see (SQLite: integrity and foreign keys); empty when healthy. */
   checkIntegrity(): Promise<string[]>;
+  /**
+   * The run's committed chunks in commit order, `groupSize` consecutive ones
+   * summed into each group (the run report's timeline: bounded whatever the
+   * run's length).
+   */
+  chunkGroups(runId: string, groupSize: number): Promise<ChunkGroup[]>;
+  /** The run's rejects counted per code and per bin of `linesPerBin` line numbers (bin -1: line number not known yet). */
+  rejectBins(runId: string, linesPerBin: number): Promise<RejectBin[]>;
+  /** The run's items counted per decision and per trend-score bin of `width` points (bins 0 to `lastBin`; null: no score). */
+  scoreBins(runId: string, width: number, lastBin: number): Promise<ScoreBin[]>;
   close(): Promise<void>;
+}
+
+/** Consecutive committed chunks of a run, in commit order, summed. Times are Unix milliseconds. */
+export interface ChunkGroup {
+  chunks: number;
+  firstChunk: number;
+  lastChunk: number;
+  lines: number;
+  /** Non-blank lines. */
+  items: number;
+  rejected: number;
+  /** Unix milliseconds of the group's first and last checkpoint. */
+  firstAt: number;
+  lastAt: number;
+}
+
+export interface RejectBin {
+  bin: number;
+  code: string;
+  count: number;
+}
+
+export interface ScoreBin {
+  decision: string | null;
+  bin: number | null;
+  count: number;
 }

@@ -1,4 +1,4 @@
-import type { ReadStore } from './read-store';
+import type { ChunkGroup, ReadStore, RejectBin, ScoreBin } from './read-store';
 import { isStale } from './run-owner';
 import { StateStore } from './state-store';
 import type { IntelItem, LineCounts, LinePosition, RejectRecord, RunRecord, RunStatus } from './types';
@@ -39,5 +39,8 @@ export class SqliteReadStore implements ReadStore {
   /** Judged by the run's lock file next to the database, then its heartbeat (see run-owner.ts). */
   isStale(run: RunRecord): boolean { return isStale(run, this.#store.path); }
   async checkIntegrity(): Promise<string[]> { return this.#store.checkIntegrity(); }
+  async chunkGroups(runId: string, groupSize: number): Promise<ChunkGroup[]> { return this.#store.chunkGroups(runId, groupSize); }
+  async rejectBins(runId: string, linesPerBin: number): Promise<RejectBin[]> { return this.#store.rejectBins(runId, linesPerBin); }
+  async scoreBins(runId: string, width: number, lastBin: number): Promise<ScoreBin[]> { return this.#store.scoreBins(runId, width, lastBin); }
   async close(): Promise<void> { this.#store.close(); }
 }

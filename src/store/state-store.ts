@@ -5,6 +5,8 @@ import { fromSqliteError } from '../sqlite/errors';
 import { ChunksRepo } from './chunks';
 import { openDatabase, resolveStoreOptions } from './connection';
 import { ItemsRepo, JSON_COLUMNS } from './items';
+import type { ChunkGroup, RejectBin, ScoreBin } from './read-store';
+import { ReportQueries } from './report-queries';
 import { RunsRepo, unknownRun } from './runs';
 import { TelemetryRepo } from './telemetry';
 import type {
@@ -17,6 +19,7 @@ interface Repos {
   items: ItemsRepo;
   chunks: ChunksRepo;
   telemetry: TelemetryRepo;
+  report: ReportQueries;
 }
 
 /**
@@ -35,6 +38,7 @@ export class StateStore {
     this.path = path;
     this.#repos = {
       db, runs: new RunsRepo(db), items: new ItemsRepo(db), chunks: new ChunksRepo(db), telemetry: new TelemetryRepo(db),
+      report: new ReportQueries(db),
     };
   }
 
@@ -147,6 +151,14 @@ export class StateStore {
     r.telemetry.write(runId, telemetry);
   }
   readTelemetry(runId: string): Record<string, unknown> | undefined { return this.#r().telemetry.read(runId); }
+
+  // The run report's aggregates (see ReadStore) ---------------------------------
+  /** @internal */
+  chunkGroups(runId: string, groupSize: number): ChunkGroup[] { return this.#r().report.chunkGroups(runId, groupSize); }
+  /** @internal */
+  rejectBins(runId: string, linesPerBin: number): RejectBin[] { return this.#r().report.rejectBins(runId, linesPerBin); }
+  /** @internal */
+  scoreBins(runId: string, width: number, lastBin: number): ScoreBin[] { return this.#r().report.scoreBins(runId, width, lastBin); }
 
   // Maintenance ----------------------------------------------------------------
   /** Folds the WAL back into the database file (done once at the end of a run). */

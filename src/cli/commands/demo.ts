@@ -12,6 +12,8 @@ import { createLogger } from '../logger';
 import { createProgress } from '../progress';
 import { fmtDuration, fmtInt, plural } from '../format';
 import { commandLine } from '../hints';
+import { writeFileAtomic } from '../report-files';
+import { reportPage } from './report';
 import { runsTable } from './runs';
 import { EXIT } from '../exit-codes';
 import { resolveTarget, type GlobalOpts } from '../shared';
@@ -20,7 +22,7 @@ const DEMO_COUNT = 50_000;
 
 export function registerDemo(program: Command): void {
   program.command('demo')
-    .description(`The main job on the default database (or --db): generate a ${fmtInt(DEMO_COUNT)}-item sample feed (a few bad lines), ingest it, list runs`)
+    .description(`The main job on the default database (or --db): generate a ${fmtInt(DEMO_COUNT)}-item sample feed (a few bad lines), ingest it, write its HTML report, list runs`)
     .action(async (_opts: unknown, cmd: Command) => {
       const config = loadConfig();
       const target = resolveTarget(cmd.optsWithGlobals<GlobalOpts>());
@@ -44,10 +46,16 @@ export function registerDemo(program: Command): void {
         + `run ${s.runId}: ${s.status} in ${fmtDuration(s.workingMs)}, ${fmtInt(s.itemsPerSecond)} items/s with ${plural(s.workers, 'worker')}\n`
         + `  ${fmtInt(s.linesRead)} lines: ${fmtInt(s.inserted)} inserted, ${fmtInt(s.updated)} updated, ${fmtInt(s.unchanged)} unchanged, `
         + `${fmtInt(s.rejected)} rejected, ${fmtInt(s.blankLines)} blank\n\n`);
+      // The run's report beside the sample feed: the page people open first.
+      const reportPath = join(artifacts, 'demo-report.html');
+      const { html } = await reportPage(target, s.runId);
+      writeFileAtomic('demo-report.html', reportPath, html, { dbPath });
+      process.stdout.write(`report: ${reportPath} (open it in a browser: file://${reportPath})\n\n`);
       using store = StateStore.open(dbPath, { readonly: true });
       const next = [
         commandLine(['rejects', '--db', dbPath, '--run', s.runId]),
         commandLine(['items', '--db', dbPath, '--run', s.runId, '--format', 'table']),
+        commandLine(['report', '--db', dbPath, '--run', s.runId, '-o', 'run.html']),
         commandLine(['--help']),
       ];
       process.stdout.write(`${runsTable(store.listRuns({ limit: 5 }), (r) => isStale(r, store.path))}\n\nnext: ${next.join('\n      ')}\n`);

@@ -15,6 +15,7 @@ import { RejectFiles } from '../reject-files';
 import { DEFAULT_REJECTS_LINES_MAX_BYTES, refuseOneShotInput } from '../rejects-lines';
 import { refuseSameOutputs } from '../output-guard';
 import { checkWritable } from '../report-files';
+import { writeRunReport } from './report';
 import { buildReport, logSummary, reportError, writeReportFiles, type ReportFiles, type RunReport } from '../run-report';
 import { DB_HELP, intArg, isDefaultDb, ratioOrNoneArg, resolveTarget, type GlobalOpts } from '../shared';
 import { withStopSignals } from '../signals';
@@ -22,7 +23,7 @@ import { withStopSignals } from '../signals';
 interface IngestOpts extends GlobalOpts {
   runId?: string; runType: string; workers?: number; chunkSize?: number; maxRejects?: number; maxRejectRatio?: number | 'none';
   rejects?: string; rejectsLines?: string; rejectsLinesMaxBytes?: number; synchronous?: 'normal' | 'full'; json?: boolean; quiet?: boolean; resume?: string; parseAll?: boolean;
-  summaryFile?: string; metricsFile?: string; force?: boolean; join?: boolean; leaseMs?: number; maxOutageMs?: number; chunkBytes?: number;
+  summaryFile?: string; metricsFile?: string; report?: string; force?: boolean; join?: boolean; leaseMs?: number; maxOutageMs?: number; chunkBytes?: number;
 }
 
 export function registerIngest(program: Command): void {
@@ -52,6 +53,7 @@ export function registerIngest(program: Command): void {
     .option('--json', 'print the run summary as one JSON object on stdout, nothing else')
     .option('--summary-file <file>', 'also write the run summary as JSON to this file (replaced atomically)')
     .option('--metrics-file <file>', 'also write the run\'s metrics as OpenMetrics text, for node_exporter\'s textfile collector (name it *.prom)')
+    .option('--report <file>', 'also write the run\'s report, a self-contained HTML page, at its end (failed or cancelled too)')
     .option('--quiet', 'no progress output; only warnings and errors')
     .action(async (file: string, opts: IngestOpts, cmd: Command) => {
       process.exitCode = await ingest(file, { ...cmd.optsWithGlobals<GlobalOpts>(), ...opts });
@@ -90,8 +92,9 @@ async function ingest(file: string, opts: IngestOpts): Promise<number> {
   if (opts.json) process.stdout.write(`${jsonText(report)}\n`);
   for (const w of summary.warnings ?? []) log.warn(w); // before the summary, whose last line is what to do next
   logSummary(log, report);
-  const unwritten = writeReportFiles(job.files, report, log);
+  let unwritten = writeReportFiles(job.files, report, log);
   await rejectFiles.writeReasons(target, summary.runId);
+  if (job.reportPage !== undefined && !(await writeRunReport(target, summary.runId, job.reportPage, job.files.guard, log))) unwritten++;
   if (failure) return EXIT.FAILED;
   if (unwritten > 0) {
     // The data is in; the night still failed: a file the operator asked for is missing.
@@ -110,6 +113,8 @@ interface Job {
   runId: string;
   log: Logger;
   files: ReportFiles;
+  /** `--report`, checked: the HTML page written at the run's end. */
+  reportPage?: string;
   progressMode: 'tty' | 'log' | 'none';
   /** The SQLite file did not exist before this run (never true for a server database). */
   fresh: boolean;
@@ -128,7 +133,7 @@ async function prepare(file: string, opts: IngestOpts): Promise<Job> {
     throw new CliError('--rejects-lines-max-bytes caps --rejects-lines: give --rejects-lines too', EXIT.USAGE, 'ERR_USAGE');
   }
   if (opts.rejectsLines !== undefined) refuseOneShotInput(file);
-  refuseSameOutputs([['--rejects', opts.rejects], ['--rejects-lines', opts.rejectsLines], ['--summary-file', opts.summaryFile], ['--metrics-file', opts.metricsFile]]);
+  refuseSameOutputs([['--rejects', opts.rejects], ['--rejects-lines', opts.rejectsLines], ['--summary-file', opts.summaryFile], ['--metrics-file', opts.metricsFile], ['--report', opts.report]]);
   const files: ReportFiles = {
     summary: opts.summaryFile === undefined ? undefined : checkWritable('--summary-file', opts.summaryFile, guard),
     metrics: opts.metricsFile === undefined ? undefined : checkWritable('--metrics-file', opts.metricsFile, guard),
@@ -140,7 +145,8 @@ async function prepare(file: string, opts: IngestOpts): Promise<Job> {
   log.debug({ options: opts }, 'options as given (the rest are defaults)');
   const progressMode = opts.quiet || opts.json || !log.isLevelEnabled('info') ? 'none' : tty ? 'tty' : 'log';
   const fresh = target.kind === 'sqlite' && !existsSync(target.path);
-  return { target, db: targetLabel(target), input: file === '-' ? null : resolve(file), runId, log, files, progressMode, fresh };
+  const reportPage = opts.report === undefined ? undefined : checkWritable('--report', opts.report, guard);
+  return { target, db: targetLabel(target), input: file === '-' ? null : resolve(file), runId, log, files, reportPage, progressMode, fresh };
 }
 
 /**

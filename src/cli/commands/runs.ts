@@ -30,6 +30,33 @@ async function listRuns(store: ReadStore, opts: ListOpts): Promise<void> {
   const list = await Promise.all(runs.map((r) => withCommittedCounts(store, r)));
   if (opts.json) return writeJson(list.map((r) => withTimes(r, store.isStale(r))));
   process.stdout.write(`${runsTable(list, (r) => store.isStale(r))}\n`);
+  // A glance at the trend, for people: a terminal that shows block characters, never a pipe.
+  if (process.stdout.isTTY === true && process.env.TERM !== 'dumb') {
+    const line = rateSparkline(list.slice(0, SPARK_RUNS), (r) => store.isStale(r));
+    if (line !== '') process.stdout.write(`${line}\n`);
+  }
+}
+
+/** Runs in the `runs` sparkline. */
+const SPARK_RUNS = 14;
+const BLOCKS = '▁▂▃▄▅▆▇█';
+
+/**
+ * The items/s of `list` (newest first, as `runs` lists them) as one line of
+ * block characters, oldest first, scaled from 0 to the fastest:
+ * `items/s, last 6 runs (oldest first): ▁▂▅▇█▆  1,204-18,222`. A run without
+ * working time is a space. Empty for fewer than two rates.
+ */
+export function rateSparkline(list: readonly RunRecord[], isStale: (r: RunRecord) => boolean, now = Date.now()): string {
+  const rates = [...list].reverse().map((r) => {
+    const { workingMs } = runTimes(r, now, isStale(r));
+    return workingMs > 0 ? perSecond(r.linesRead - r.blankLines, workingMs) : null;
+  });
+  const known = rates.filter((v): v is number => v !== null);
+  if (known.length < 2) return '';
+  const max = Math.max(...known);
+  const bars = rates.map((v) => (v === null ? ' ' : BLOCKS[max > 0 ? Math.min(7, Math.floor((v / max) * 7.999)) : 0])).join('');
+  return `items/s, last ${rates.length} runs (oldest first): ${bars}  ${fmtInt(Math.min(...known))}-${fmtInt(max)}`;
 }
 
 async function showRun(store: ReadStore, ref: string, json: boolean): Promise<void> {
