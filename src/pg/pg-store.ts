@@ -193,8 +193,10 @@ export class PgStore implements ReadStore {
   async #again<T>(context: string, fn: () => Promise<T>, lost: unknown): Promise<T> {
     let last = lost;
     for (let tries = 0; ; tries++) {
-      if (this.#outage === undefined ? tries > 0 : !(await this.#outage.retry(last))) {
-        throw this.#outage?.givenUp(fromPgError(last, this.where, context)) ?? fromPgError(last, this.where, context);
+      // Mapped before the outage sees it: when this is its first cause, the run gives up with the message that names the server.
+      const cause = fromPgError(last, this.where, context);
+      if (this.#outage === undefined ? tries > 0 : !(await this.#outage.retry(cause))) {
+        throw this.#outage?.givenUp(cause) ?? cause;
       }
       try {
         await this.#reconnect(context);
