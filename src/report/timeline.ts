@@ -1,15 +1,9 @@
 import type { ChunkGroup } from '../store/read-store';
 
-/** One point of the throughput chart: a group of consecutive commits. Times in seconds since the run started. */
-export interface TimelinePoint {
+/** One point of the throughput chart: a group of consecutive commits (its sums as `ChunkGroup` has them). Times in seconds since the run started. */
+export interface TimelinePoint extends Omit<ChunkGroup, 'firstAt' | 'lastAt'> {
   /** When the group's last chunk committed. */
   t: number;
-  chunks: number;
-  firstChunk: number;
-  lastChunk: number;
-  lines: number;
-  items: number;
-  rejected: number;
   /**
    * Items per second over the last `Timeline.window` points (the time since
    * the point before them), within one stretch of work: null right after an
