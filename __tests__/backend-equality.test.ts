@@ -6,9 +6,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runPipeline, type RunSummary } from '../src/pipeline';
+import { runPipeline } from '../src/backend';
+import type { RunSummary } from '../src/pipeline';
 import { generateLines } from '../src/gen/generate';
-import { withReadStore } from '../src/store/open-read-store';
+import { withReadStore } from '../src/backend/open-read-store';
 import { parseDbTarget } from '../src/store/target';
 import { scratchDb, type ScratchDb } from './helpers/pg';
 import { tempDir } from './helpers/tmp';

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runPipeline } from '../src/pipeline';
+import { runPipeline } from '../src/backend';
 import { StateStore } from '../src/store';
 import { tempDir } from './helpers/tmp';
 

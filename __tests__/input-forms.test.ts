@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { CancelledError, InputError } from '../src/errors';
-import { runPipeline } from '../src/pipeline';
+import { runPipeline } from '../src/backend';
 import { StateStore } from '../src/store';
 import { mixedFeed } from './helpers/lines';
 import { tempDir } from './helpers/tmp';

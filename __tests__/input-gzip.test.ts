@@ -2,7 +2,8 @@ import { createReadStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { runPipeline, type PipelineFailure } from '../src/pipeline';
+import { runPipeline } from '../src/backend';
+import type { PipelineFailure } from '../src/pipeline';
 import { mixedFeed } from './helpers/lines';
 import { tempDir } from './helpers/tmp';
 

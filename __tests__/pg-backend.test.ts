@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runPipeline } from '../src/pipeline';
+import { runPipeline } from '../src/backend';
 import { generateLines } from '../src/gen/generate';
 import { PgStore } from '../src/pg/pg-store';
 import { StateStore } from '../src/store';

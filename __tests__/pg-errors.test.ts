@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateLines } from '../src/gen/generate';
-import { runPipeline } from '../src/pipeline';
+import { runPipeline } from '../src/backend';
 import { ADMIN_URL, scratchDb, type ScratchDb } from './helpers/pg';
 import { tempDir } from './helpers/tmp';
 

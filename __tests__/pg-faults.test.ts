@@ -9,7 +9,8 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runPipeline, type RunSummary } from '../src/pipeline';
+import { runPipeline } from '../src/backend';
+import type { RunSummary } from '../src/pipeline';
 import pg from 'pg';
 import { generateLines } from '../src/gen/generate';
 import { CLI, cliEnv } from './helpers/cli';

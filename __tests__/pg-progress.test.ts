@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runPipeline } from '../src/pipeline';
+import { runPipeline } from '../src/backend';
 import type { ProgressEvent } from '../src/pipeline/types';
 import { generateLines } from '../src/gen/generate';
 import { scratchDb, type ScratchDb } from './helpers/pg';

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { runPipeline } from '../src/pipeline';
+import { runPipeline } from '../src/backend';
 import { generateLines } from '../src/gen/generate';
 import { scratchDb, until, type ScratchDb } from './helpers/pg';
 import { tempDir } from './helpers/tmp';

@@ -5,7 +5,7 @@
  */
 import { appendFileSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runPipeline } from '../src/pipeline';
+import { runPipeline } from '../src/backend';
 import type { RunSummary } from '../src/pipeline/types';
 import { generateLines } from '../src/gen/generate';
 import { scratchDb, type ScratchDb } from './helpers/pg';

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateLines } from '../src/gen/generate';
-import { runPipeline } from '../src/pipeline';
+import { runPipeline } from '../src/backend';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from '../src/pg/schema';
 import { PgStore } from '../src/pg/pg-store';
 import { scratchDb, type ScratchDb } from './helpers/pg';

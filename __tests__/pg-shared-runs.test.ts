@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateLines } from '../src/gen/generate';
-import { runPipeline } from '../src/pipeline';
+import { runPipeline } from '../src/backend';
 import { StateStore } from '../src/store';
 import { CLI, cliEnv } from './helpers/cli';
 import { scratchDb, type ScratchDb } from './helpers/pg';

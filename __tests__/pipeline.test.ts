@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { loadConfig } from '../src/config';
 import { parseIntelLine } from '../src/domain';
 import { CancelledError, TooManyRejectsError, WorkerError } from '../src/errors';
-import { runPipeline } from '../src/pipeline';
+import { runPipeline } from '../src/backend';
 import { BufferPool } from '../src/pipeline/buffers';
 import { StateStore } from '../src/store';
 import { itemLine, mixedFeed } from './helpers/lines';

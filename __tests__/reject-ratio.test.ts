@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runPipeline, type PipelineFailure } from '../src/pipeline';
+import { runPipeline } from '../src/backend';
+import type { PipelineFailure } from '../src/pipeline';
 import { StateStore } from '../src/store';
 import { itemLine } from './helpers/lines';
 import { tempDir } from './helpers/tmp';

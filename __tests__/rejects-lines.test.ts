@@ -10,7 +10,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, t
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { writeRejectedLines } from '../src/cli/rejects-lines';
-import { withReadStore } from '../src/store/open-read-store';
+import { withReadStore } from '../src/backend/open-read-store';
 import { parseDbTarget } from '../src/store/target';
 import { logLines, runCli } from './helpers/cli';
 import { itemLine, mixedFeed } from './helpers/lines';

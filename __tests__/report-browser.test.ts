@@ -12,9 +12,10 @@ import { copyFileSync, createWriteStream, existsSync, statSync, writeFileSync } 
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { runPipeline, type RunSummary } from '../src/pipeline';
+import { runPipeline } from '../src/backend';
+import type { RunSummary } from '../src/pipeline';
 import { renderReportFrom } from '../src/report';
-import { withReadStore } from '../src/store/open-read-store';
+import { withReadStore } from '../src/backend/open-read-store';
 import { parseDbTarget } from '../src/store/target';
 import { itemLine, mixedFeed } from './helpers/lines';
 import { tempDir } from './helpers/tmp';

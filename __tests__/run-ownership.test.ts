@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runPipeline } from '../src/pipeline';
+import { runPipeline } from '../src/backend';
 import { StateStore } from '../src/store';
 import { CLI, runCli } from './helpers/cli';
 import { mixedFeed } from './helpers/lines';

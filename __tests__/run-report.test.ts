@@ -7,10 +7,11 @@
 import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runPipeline, type PipelineFailure } from '../src/pipeline';
+import { runPipeline } from '../src/backend';
+import type { PipelineFailure } from '../src/pipeline';
 import { collectReportFrom, renderReportFrom } from '../src/report';
 import type { RunReportData } from '../src/report/model';
-import { withReadStore } from '../src/store/open-read-store';
+import { withReadStore } from '../src/backend/open-read-store';
 import { parseDbTarget } from '../src/store/target';
 import { itemLine, mixedFeed } from './helpers/lines';
 import { scratchDb, type ScratchDb } from './helpers/pg';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateStore } from '../src/store';
-import { openReadStore, withReadStore } from '../src/store/open-read-store';
+import { openReadStore, withReadStore } from '../src/backend/open-read-store';
 import { RunClaim, isStale } from '../src/store/run-owner';
 import type { ReadStore } from '../src/store/read-store';
 import { SqliteReadStore } from '../src/store/sqlite-read-store';

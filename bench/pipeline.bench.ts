@@ -20,7 +20,7 @@ import { loadConfig } from '../src/config';
 import { parseIntelLine } from '../src/domain';
 import type { IntelRow } from '../src/domain/types';
 import { writeFeed } from '../src/gen/generate';
-import { runPipeline } from '../src/pipeline';
+import { runPipeline } from '../src/backend';
 import { StateStore } from '../src/store';
 import { benchArgs, intOption } from './lib/args';
 import { writeResults, type BenchResult } from './lib/results';

@@ -2,7 +2,8 @@
  * Public surface of brand-orchestrator. Import from the package root only;
  * everything not re-exported here is internal.
  */
-export { runPipeline, DEFAULT_CHUNK_SIZE } from './pipeline';
+export { runPipeline } from './backend';
+export { DEFAULT_CHUNK_SIZE } from './pipeline';
 export { StateStore, SCHEMA_VERSION } from './store';
 export { loadConfig, asDict, DEFAULT_CONFIG, LOG_LEVELS } from './config';
 export {

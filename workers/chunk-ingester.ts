@@ -59,7 +59,7 @@ export class ChunkIngester {
       }
       if ('already' in result) {
         this.#backend.settle(task, undefined);
-        return { ...stats, writeMs: performance.now() - t1, outcome: 'already' };
+        return { ...stats, writeMs: performance.now() - t1, outcome: 'taken' };
       }
       this.#backend.settle(task, result.committed);
       stats.lockWaitMs = result.lockedAt - t1;

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ingestWith } from '../../src/pipeline/run-pipeline';
+import { ingestWith } from '../../src/backend/run-pipeline';
 import type { RunPipelineOptions, RunSummary } from '../../src/pipeline';
 import { CLI, cliEnv } from './cli';
 

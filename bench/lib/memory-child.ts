@@ -1,5 +1,5 @@
 /** Child of the memory benchmark: ingests one feed, prints its peak RSS and wall time. */
-import { runPipeline } from '../../src/pipeline';
+import { runPipeline } from '../../src/backend';
 
 async function main(): Promise<void> {
   const [feed, db] = process.argv.slice(2) as [string, string];

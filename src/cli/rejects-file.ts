@@ -1,4 +1,4 @@
-import { withReadStore } from '../store/open-read-store';
+import { withReadStore } from '../backend/open-read-store';
 import type { DbTarget } from '../store/target';
 import { writeAll } from './staged-file';
 

@@ -1,7 +1,7 @@
 import { createReadStream, ftruncateSync, statSync } from 'node:fs';
 import { InputError, InvalidOptionError, toError } from '../errors';
 import { openInput } from '../pipeline/input';
-import { withReadStore } from '../store/open-read-store';
+import { withReadStore } from '../backend/open-read-store';
 import type { DbTarget } from '../store/target';
 import type { LinePosition } from '../store/types';
 import { writeAll } from './staged-file';

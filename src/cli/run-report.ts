@@ -1,6 +1,6 @@
 import { toError } from '../errors';
 import type { RunSummary } from '../pipeline/types';
-import { withReadStore } from '../store/open-read-store';
+import { withReadStore } from '../backend/open-read-store';
 import { targetLabel, type DbTarget } from '../store/target';
 import { fmtDuration, fmtInt, plural } from './format';
 import { nextStepHint, rejectsHint } from './hints';

@@ -16,7 +16,8 @@ import { HEARTBEAT_MS, STALE_MS } from '../store/run-owner';
 import { RUN_STATUSES, type ChunkCheckpoint, type IntelItem, type LineCounts, type LinePosition, type RejectRecord, type RunRecord, type RunStatus } from '../store/types';
 import { connect, describeServer, fromPgError, isConnectionLost } from './connect';
 import { migrate, PG_SCHEMA_VERSION, schemaVersion } from './schema';
-import { isTransient, type Outage } from './outage';
+import type { Outage } from '../pipeline/outage';
+import { isTransient } from './outage';
 
 export interface PgTarget {
   readonly url: string;

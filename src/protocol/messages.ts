@@ -66,11 +66,13 @@ export interface ChunkStats {
   /**
    * `committed`: this task committed it; `already`: it was done (a retry
    * after a late crash, or another process did it); `aborted`: the run
-   * stopped at or before this chunk; `deferred`: an earlier chunk that may
+   * stopped at or before this chunk; `taken`: found done at its commit (by
+   * another process of a shared run, or a try this one cannot see): nothing
+   * of it is counted here; `deferred`: an earlier chunk that may
    * deliver the same items was not done in time (PostgreSQL): nothing was
    * written, the scheduler tries it again later.
    */
-  outcome: 'committed' | 'already' | 'aborted' | 'deferred';
+  outcome: 'committed' | 'already' | 'taken' | 'aborted' | 'deferred';
   lineCount: number;
   blankLines: number;
   inserted: number;

@@ -1,7 +1,7 @@
 import { loadConfig } from '../config';
 import { InvalidOptionError } from '../errors';
 import { dbTarget } from '../pipeline/options';
-import { withReadStore } from '../store/open-read-store';
+import { withReadStore } from '../backend/open-read-store';
 import type { ReadStore } from '../store/read-store';
 import { VERSION } from '../version';
 import { renderHtml } from './html';

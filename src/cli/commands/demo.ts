@@ -4,7 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../config';
 import { writeFeed } from '../../gen/generate';
-import { runPipeline } from '../../pipeline';
+import { runPipeline } from '../../backend';
 import { InvalidOptionError } from '../../errors';
 import { StateStore } from '../../store';
 import { isStale } from '../../store/run-owner';

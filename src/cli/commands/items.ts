@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { withReadStore } from '../../store/open-read-store';
+import { withReadStore } from '../../backend/open-read-store';
 import type { IntelItem } from '../../store/types';
 import { CliError, EXIT } from '../exit-codes';
 import { jsonSafe, mapIterable, writeLines, writeTable, type Column } from '../format';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withReadStore } from '../../store/open-read-store';
+import { withReadStore } from '../../backend/open-read-store';
 import type { ReadStore } from '../../store/read-store';
 import { escapeControl, fmtInt, mapIterable, plural, writeLines, writeTable } from '../format';
 import { intArg, resolveTarget, writeJson, type GlobalOpts } from '../shared';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { renderReportFrom } from '../../report';
-import { withReadStore } from '../../store/open-read-store';
+import { withReadStore } from '../../backend/open-read-store';
 import { targetLabel, type DbTarget } from '../../store/target';
 import { CliError, EXIT } from '../exit-codes';
 import { fmtInt } from '../format';

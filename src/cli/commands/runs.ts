@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { withReadStore } from '../../store/open-read-store';
+import { withReadStore } from '../../backend/open-read-store';
 import type { ReadStore } from '../../store/read-store';
 import { perSecond, runTimes, type RunTimes } from '../../store/run-times';
 import { RUN_STATUSES, type RunRecord, type RunStatus } from '../../store/types';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { BrandOrchestratorError } from '../../errors';
 import { DEFAULT_MAX_REJECT_RATIO, rejectRatio } from '../../pipeline/reject-ratio';
-import { openReadStore } from '../../store/open-read-store';
+import { openReadStore } from '../../backend/open-read-store';
 import type { ReadStore } from '../../store/read-store';
 import type { DbTarget } from '../../store/target';
 import type { RunRecord } from '../../store/types';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BusyError, CancelledError } from '../errors';
-import { fromSqliteError, isBusyError } from '../sqlite/errors';
+import { fromSqliteError, isBusyError } from './errors';
 
 /**
  * The scheduler's connection waits at most this long inside one SQLite call:

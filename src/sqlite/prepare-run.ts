@@ -2,7 +2,7 @@ import { InvalidOptionError, StoreError } from '../errors';
 import type { StateStore } from '../store';
 import { removeStaleLock, runOwnerState, type RunClaim } from '../store/run-owner';
 import type { ChunkCheckpoint, RunRecord } from '../store/types';
-import type { ResolvedPipelineOptions } from './options';
+import type { ResolvedPipelineOptions } from '../pipeline/options';
 
 /** A run ready to go: new, or reopened for a resume with the chunks it had committed. */
 export interface PreparedRun {

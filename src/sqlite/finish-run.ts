@@ -1,11 +1,11 @@
 import { BrandOrchestratorError, toError } from '../errors';
-import { fromSqliteError } from '../sqlite/errors';
+import { fromSqliteError } from './errors';
 import type { StateStore } from '../store';
 import type { RunClaim } from '../store/run-owner';
 import type { LineCounts, RunRecord, RunStatus } from '../store/types';
 import { waitForLock } from './lock-wait';
-import { runPace } from './run-pace';
-import type { RunSummary } from './types';
+import { runPace } from '../pipeline/run-pace';
+import type { RunSummary } from '../pipeline/types';
 
 /** The run's last write waits at least this long for a lock. */
 const FINISH_BUSY_WAIT_MS = 30_000;

@@ -1,6 +1,6 @@
-import type { ReadStore } from './read-store';
-import { SqliteReadStore } from './sqlite-read-store';
-import type { DbTarget } from './target';
+import type { ReadStore } from '../store/read-store';
+import { SqliteReadStore } from '../store/sqlite-read-store';
+import type { DbTarget } from '../store/target';
 
 /**
  * Opens an existing database for the reading commands, whichever backend
