@@ -140,9 +140,9 @@ function checkExportsMap(cwd) {
   const probe = `const req = require('node:module').createRequire(process.cwd() + '/');
 if (req('brand-orchestrator/package.json').name !== 'brand-orchestrator') throw new Error('./package.json is not exported');
 let code;
-try { req('brand-orchestrator/dist/src/store/items.js'); } catch (err) { code = err.code; }
+try { req('brand-orchestrator/dist/src/sqlite/items.js'); } catch (err) { code = err.code; }
 if (code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw new Error('a deep require was not refused: ' + code);
-import('brand-orchestrator/dist/src/store/items.js').then(
+import('brand-orchestrator/dist/src/sqlite/items.js').then(
   () => { throw new Error('a deep import was not refused'); },
   (err) => { if (err.code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw err; },
 );`;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CancelledError } from '../src/errors';
 import { runPipeline } from '../src/backend';
 import type { RunPipelineOptions } from '../src/pipeline';
-import { StateStore } from '../src/store';
+import { StateStore } from '../src/sqlite';
 import { mixedFeed } from './helpers/lines';
 import { tempDir } from './helpers/tmp';
 

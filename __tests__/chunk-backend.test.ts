@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
-import { StateStore } from '../src/store';
+import { StateStore } from '../src/sqlite';
 import type { KeptLine } from '../src/store/chunk-backend';
-import { SqliteChunkBackend } from '../src/store/sqlite-chunk-backend';
+import { SqliteChunkBackend } from '../src/sqlite/sqlite-chunk-backend';
 import { commitEntries as commit, makeRow, tempDir } from './helpers/tmp';
 
 let t: ReturnType<typeof tempDir>;

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, fstatSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPipeline } from '../src/backend';
-import { StateStore } from '../src/store';
+import { StateStore } from '../src/sqlite';
 import { runCli, runPrinted } from './helpers/cli';
 import { mixedFeed } from './helpers/lines';
 import { startFaultyCli } from './helpers/faults';

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { readdirSync, readlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { SCHEMA_VERSION } from '../src/store';
+import { SCHEMA_VERSION } from '../src/sqlite';
 import { mixedFeed } from './helpers/lines';
 import { startFaultyCli } from './helpers/faults';
 import { tempDir } from './helpers/tmp';

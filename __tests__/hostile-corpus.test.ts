@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPipeline } from '../src/backend';
-import { StateStore } from '../src/store';
+import { StateStore } from '../src/sqlite';
 import { tempDir } from './helpers/tmp';
 
 interface Case { name: string; line?: string; bytes?: string; build?: 'huge' | 'deepIgnored'; expect: string; last?: boolean }

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { CancelledError, InputError } from '../src/errors';
 import { runPipeline } from '../src/backend';
-import { StateStore } from '../src/store';
+import { StateStore } from '../src/sqlite';
 import { mixedFeed } from './helpers/lines';
 import { tempDir } from './helpers/tmp';
 

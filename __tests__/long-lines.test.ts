@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_MAX_CHUNK_BYTES } from '../src/pipeline/options';
-import { StateStore } from '../src/store';
+import { StateStore } from '../src/sqlite';
 import { runCli } from './helpers/cli';
 import { tempDir } from './helpers/tmp';
 

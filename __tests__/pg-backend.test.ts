@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { runPipeline } from '../src/backend';
 import { generateLines } from '../src/gen/generate';
 import { PgStore } from '../src/pg/pg-store';
-import { StateStore } from '../src/store';
+import { StateStore } from '../src/sqlite';
 import type { IntelItem, RejectRecord } from '../src/store/types';
 import { scratchDb, type ScratchDb } from './helpers/pg';
 import { tempDir } from './helpers/tmp';

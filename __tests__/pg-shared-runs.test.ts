@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateLines } from '../src/gen/generate';
 import { runPipeline } from '../src/backend';
-import { StateStore } from '../src/store';
+import { StateStore } from '../src/sqlite';
 import { CLI, cliEnv } from './helpers/cli';
 import { scratchDb, type ScratchDb } from './helpers/pg';
 import { tempDir } from './helpers/tmp';

@@ -10,7 +10,7 @@ import { parseIntelLine } from '../src/domain';
 import { CancelledError, TooManyRejectsError, WorkerError } from '../src/errors';
 import { runPipeline } from '../src/backend';
 import { BufferPool } from '../src/pipeline/buffers';
-import { StateStore } from '../src/store';
+import { StateStore } from '../src/sqlite';
 import { itemLine, mixedFeed } from './helpers/lines';
 import { runWithFaults } from './helpers/faults';
 import { tempDir } from './helpers/tmp';

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPipeline } from '../src/backend';
 import type { PipelineFailure } from '../src/pipeline';
-import { StateStore } from '../src/store';
+import { StateStore } from '../src/sqlite';
 import { itemLine } from './helpers/lines';
 import { tempDir } from './helpers/tmp';
 

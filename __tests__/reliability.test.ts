@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPipeline } from '../src/backend';
 import type { PipelineFailure } from '../src/pipeline';
-import { StateStore } from '../src/store';
+import { StateStore } from '../src/sqlite';
 import { mixedFeed, itemLine } from './helpers/lines';
 import { isHandled, isParked, release, runWithFaults, waitUntil } from './helpers/faults';
 import { tempDir } from './helpers/tmp';

@@ -3,7 +3,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPipeline } from '../src/backend';
-import { StateStore } from '../src/store';
+import { StateStore } from '../src/sqlite';
 import { CLI, runCli } from './helpers/cli';
 import { mixedFeed } from './helpers/lines';
 import { inPidNamespace, pidNamespaces } from './helpers/namespaces';

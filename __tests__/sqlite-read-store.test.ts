@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { StateStore } from '../src/store';
+import { StateStore } from '../src/sqlite';
 import { openReadStore, withReadStore } from '../src/backend/open-read-store';
-import { RunClaim, isStale } from '../src/store/run-owner';
+import { RunClaim, isStale } from '../src/sqlite/run-owner';
 import type { ReadStore } from '../src/store/read-store';
-import { SqliteReadStore } from '../src/store/sqlite-read-store';
+import { SqliteReadStore } from '../src/sqlite/sqlite-read-store';
 import { commitChunk, makeRow, tempDir } from './helpers/tmp';
 
 let t: ReturnType<typeof tempDir>;

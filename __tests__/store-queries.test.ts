@@ -1,4 +1,4 @@
-import { StateStore } from '../src/store';
+import { StateStore } from '../src/sqlite';
 import type { Reject } from '../src/domain/types';
 import type { BrandOrchestratorError } from '../src/errors';
 import { commitChunk, tempDir } from './helpers/tmp';

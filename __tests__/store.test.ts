@@ -2,8 +2,8 @@ import Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { StateStore, SCHEMA_VERSION } from '../src/store';
-import { MIGRATIONS } from '../src/store/schema';
+import { StateStore, SCHEMA_VERSION } from '../src/sqlite';
+import { MIGRATIONS } from '../src/sqlite/schema';
 import { BrandOrchestratorError } from '../src/errors';
 import { makeRow, tempDir } from './helpers/tmp';
 
@@ -338,7 +338,7 @@ describe('StateStore reads', () => {
 describe('StateStore per-thread connections', () => {
   it('lets two worker threads, each with its own store, write to one WAL database', async () => {
     StateStore.open(t.db).close();
-    const storeJs = resolve(__dirname, '../dist/src/store/index.js');
+    const storeJs = resolve(__dirname, '../dist/src/sqlite/index.js');
     const code = `
       const { workerData, parentPort } = require('node:worker_threads');
       const { StateStore } = require(${JSON.stringify(storeJs)});

@@ -21,7 +21,7 @@ import { parseIntelLine } from '../src/domain';
 import type { IntelRow } from '../src/domain/types';
 import { writeFeed } from '../src/gen/generate';
 import { runPipeline } from '../src/backend';
-import { StateStore } from '../src/store';
+import { StateStore } from '../src/sqlite';
 import { benchArgs, intOption } from './lib/args';
 import { writeResults, type BenchResult } from './lib/results';
 import { median } from './lib/stats';

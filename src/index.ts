@@ -4,7 +4,7 @@
  */
 export { runPipeline } from './backend';
 export { DEFAULT_CHUNK_SIZE } from './pipeline';
-export { StateStore, SCHEMA_VERSION } from './store';
+export { StateStore, SCHEMA_VERSION } from './sqlite';
 export { loadConfig, asDict, DEFAULT_CONFIG, LOG_LEVELS } from './config';
 export {
   parseIntelLine, clamp, applyModifiers, trendScore, decide, TrendScorer, Gate, QualityGate, TrendGate, contentHash,

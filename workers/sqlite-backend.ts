@@ -11,7 +11,7 @@ import type { ChunkTask, SqliteWorkerInit } from '../src/protocol/messages';
 import { CommitTurns } from '../src/protocol/turns';
 import { fromSqliteError } from '../src/sqlite/errors';
 import { isKept } from '../src/store/chunk-backend';
-import { SqliteChunkBackend } from '../src/store/sqlite-chunk-backend';
+import { SqliteChunkBackend } from '../src/sqlite/sqlite-chunk-backend';
 import { STOPPED, withBusyRetry } from './busy';
 import type { ChunkBackend, ChunkCounts, ChunkLine, CommitOutcome, ErrorReply, KeptLine, Staged, StageRow } from './chunk-backend';
 

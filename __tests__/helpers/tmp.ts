@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IntelRow, Reject } from '../../src/domain/types';
 import { isKept, type ChunkCommitResult, type KeptLine } from '../../src/store/chunk-backend';
-import { SqliteChunkBackend } from '../../src/store/sqlite-chunk-backend';
+import { SqliteChunkBackend } from '../../src/sqlite/sqlite-chunk-backend';
 import type { ChunkMeta } from '../../src/store/types';
 
 /** A fresh temp folder per test, removed afterwards by `cleanup()`. */

@@ -1,5 +1,5 @@
 import type { ReadStore } from '../store/read-store';
-import { SqliteReadStore } from '../store/sqlite-read-store';
+import { SqliteReadStore } from '../sqlite/sqlite-read-store';
 import type { DbTarget } from '../store/target';
 
 /**

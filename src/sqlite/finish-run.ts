@@ -1,7 +1,7 @@
 import { BrandOrchestratorError, toError } from '../errors';
 import { fromSqliteError } from './errors';
-import type { StateStore } from '../store';
-import type { RunClaim } from '../store/run-owner';
+import type { StateStore } from './state-store';
+import type { RunClaim } from './run-owner';
 import type { LineCounts, RunRecord, RunStatus } from '../store/types';
 import { waitForLock } from './lock-wait';
 import { runPace } from '../pipeline/run-pace';

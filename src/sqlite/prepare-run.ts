@@ -1,6 +1,6 @@
 import { InvalidOptionError, StoreError } from '../errors';
-import type { StateStore } from '../store';
-import { removeStaleLock, runOwnerState, type RunClaim } from '../store/run-owner';
+import type { StateStore } from './state-store';
+import { removeStaleLock, runOwnerState, type RunClaim } from './run-owner';
 import type { ChunkCheckpoint, RunRecord } from '../store/types';
 import type { ResolvedPipelineOptions } from '../pipeline/options';
 

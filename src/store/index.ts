@@ -1,3 +1,2 @@
-export { StateStore } from './state-store';
-export { SCHEMA_VERSION } from './schema';
+/** What every backend's store shares: the records, the read interface, the target, the run rules. */
 export * from './types';

@@ -2,8 +2,9 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { fromSqliteError } from '../sqlite/errors';
-import type { RunRecord } from './types';
+import { fromSqliteError } from './errors';
+import type { RunRecord } from '../store/types';
+import { STALE_MS } from '../store/run-rules';
 
 /**
  * Who owns a running run, in a way that holds across PID namespaces (a
@@ -13,19 +14,15 @@ import type { RunRecord } from './types';
  * (`<db>-run-<token>.lock`, a SQLite file locked with `BEGIN EXCLUSIVE`)
  * for as long as it runs. The kernel drops the lock when the process dies
  * (kill -9 too), in whatever namespace it ran. It also refreshes the row's
- * heartbeat every {@link HEARTBEAT_MS}.
+ * heartbeat every `HEARTBEAT_MS` (run-rules.ts).
  *
  * A `running` run's owner is alive when its lock is held. On the machine that
  * ran it (same host name), a lock file that can be locked means the owner
  * has stopped. Otherwise (another machine, a run from before schema v4, a
  * lock file that is gone) it is alive while its heartbeat is younger than
- * {@link STALE_MS}.
+ * `STALE_MS`.
  */
 
-/** How often the owner of a running run refreshes its heartbeat. */
-export const HEARTBEAT_MS = 5_000;
-/** A run without a heartbeat for this long counts as stopped (when its lock cannot tell). */
-export const STALE_MS = 60_000;
 
 export function runLockPath(dbPath: string, token: string): string {
   return `${dbPath}-run-${token}.lock`;

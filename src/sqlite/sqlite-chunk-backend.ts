@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
 import { ChunksRepo } from './chunks';
 import { openDatabase, resolveStoreOptions } from './connection';
-import type { ChunkCommit, ChunkCommitResult, KeptLine, StageRow, SyncChunkBackend } from './chunk-backend';
+import type { ChunkCommit, ChunkCommitResult, KeptLine, StageRow, SyncChunkBackend } from '../store/chunk-backend';
 import { ItemsRepo } from './items';
-import type { ChunkCheckpoint, StoreOptions } from './types';
+import type { ChunkCheckpoint, StoreOptions } from '../store/types';
 
 /** Thrown inside the transaction to roll it back when kept lines went stale. */
 class Stale {

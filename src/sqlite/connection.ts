@@ -2,11 +2,11 @@ import Database from 'better-sqlite3';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BrandOrchestratorError, InvalidOptionError, StoreError } from '../errors';
-import { fromSqliteError } from '../sqlite/errors';
-import { openProblem } from '../sqlite/open-problem';
+import { fromSqliteError } from './errors';
+import { openProblem } from './open-problem';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema';
-import { tempDirProblem } from '../sqlite/temp-dir';
-import type { StoreOptions, Synchronous } from './types';
+import { tempDirProblem } from './temp-dir';
+import type { StoreOptions, Synchronous } from '../store/types';
 
 export interface ResolvedStoreOptions {
   readonly busyTimeoutMs: number;

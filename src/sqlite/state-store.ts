@@ -1,17 +1,19 @@
 import type Database from 'better-sqlite3';
 import type { IntelRow } from '../domain/types';
 import { StoreError } from '../errors';
-import { fromSqliteError } from '../sqlite/errors';
+import { fromSqliteError } from './errors';
 import { ChunksRepo } from './chunks';
 import { openDatabase, resolveStoreOptions } from './connection';
-import { ItemsRepo, JSON_COLUMNS } from './items';
-import type { ChunkGroup, RejectBin, ScoreBin } from './read-store';
+import { ItemsRepo } from './items';
+import { JSON_COLUMNS } from '../store/item-row';
+import type { ChunkGroup, RejectBin, ScoreBin } from '../store/read-store';
 import { ReportQueries } from './report-queries';
-import { RunsRepo, unknownRun } from './runs';
+import { RunsRepo } from './runs';
+import { unknownRun } from '../store/run-rules';
 import { TelemetryRepo } from './telemetry';
 import type {
   ChunkCheckpoint, IntelItem, LineCounts, RejectRecord, RunRecord, RunStatus, StartRunInput, StoreOptions, UpsertCounts,
-} from './types';
+} from '../store/types';
 
 interface Repos {
   db: Database.Database;

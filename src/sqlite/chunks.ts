@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Reject } from '../domain/types';
-import type { ChunkCheckpoint, ChunkMeta, LineCounts, RejectRecord } from './types';
+import type { ChunkCheckpoint, ChunkMeta, LineCounts, RejectRecord } from '../store/types';
 
 interface ChunkRow {
   chunk_index: number; first_line_no: number; line_count: number; byte_start: number; byte_end: number;

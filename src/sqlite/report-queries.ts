@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ChunkGroup, RejectBin, ScoreBin } from './read-store';
+import type { ChunkGroup, RejectBin, ScoreBin } from '../store/read-store';
 
 /** A stored ISO time as Unix milliseconds. */
 const MS = (column: string) => `(julianday(${column}) - 2440587.5) * 86400000.0`;

@@ -1,7 +1,7 @@
-import type { ChunkGroup, ReadStore, RejectBin, ScoreBin } from './read-store';
+import type { ChunkGroup, ReadStore, RejectBin, ScoreBin } from '../store/read-store';
 import { isStale } from './run-owner';
 import { StateStore } from './state-store';
-import type { IntelItem, LineCounts, LinePosition, RejectRecord, RunRecord, RunStatus } from './types';
+import type { IntelItem, LineCounts, LinePosition, RejectRecord, RunRecord, RunStatus } from '../store/types';
 
 /**
  * A SQLite file as a {@link ReadStore}: a thin adapter over a read-only

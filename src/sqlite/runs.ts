@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { InvalidOptionError, StoreError } from '../errors';
-import { RUN_STATUSES, type LineCounts, type RunRecord, type RunStatus, type StartRunInput } from './types';
+import { LATEST, unknownRun } from '../store/run-rules';
+import { RUN_STATUSES, type LineCounts, type RunRecord, type RunStatus, type StartRunInput } from '../store/types';
 
 interface RunRow {
   run_id: string; run_type: string; started_at: string; finished_at: string | null; status: RunStatus;
@@ -168,13 +169,7 @@ export class RunsRepo {
   }
 }
 
-/** The run reference that names the most recently started run. */
-export const LATEST = 'latest';
 const AMBIGUOUS_SHOWN = 5;
-
-export function unknownRun(runId: string): StoreError {
-  return new StoreError('ERR_RUN_NOT_FOUND', `No run with id ${JSON.stringify(runId)}`);
-}
 
 function toRecord(r: RunRow): RunRecord {
   return {

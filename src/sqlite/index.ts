@@ -1,0 +1,2 @@
+export { StateStore } from './state-store';
+export { SCHEMA_VERSION } from './schema';
