@@ -300,19 +300,25 @@ export class PgStore implements ReadStore {
   }
 
   /**
-   * Claims up to `n` chunks for `owner`: pending ones, or claimed ones whose
-   * lease ran out (their process died), in chunk order. `SKIP LOCKED`: two
-   * processes never wait for each other here, nor claim the same chunk.
-   * `NO KEY UPDATE` is the lock the UPDATE takes anyway (it changes no key).
+   * Claims up to `n` chunks for `owner`: pending ones, claimed ones whose
+   * lease ran out (their process died), and claimed ones of `owner` itself
+   * that it does not hold (`held`: its chunks in flight or set aside): a
+   * claim whose reply was lost with its connection (committed on the
+   * server, never seen here) is taken up again rather than left claimed for
+   * as long as `owner` renews its leases, which held a run up for good. In
+   * chunk order. `SKIP LOCKED`: two processes never wait for each other
+   * here, nor claim the same chunk. `NO KEY UPDATE` is the lock the UPDATE
+   * takes anyway (it changes no key).
    */
-  async claimChunks(runId: string, owner: string, n: number, leaseMs: number): Promise<number[]> {
+  async claimChunks(runId: string, owner: string, n: number, leaseMs: number, held: readonly number[] = []): Promise<number[]> {
     const { rows } = await this.#q<{ chunk_index: number }>('Claiming chunks',
       `UPDATE run_chunks c SET state = 'claimed', lease_owner = $2, lease_until = now() + make_interval(secs => $4::float8 / 1000), attempts = c.attempts + 1
        FROM (SELECT chunk_index FROM run_chunks
-             WHERE run_id = $1 AND (state = 'pending' OR (state = 'claimed' AND lease_until < now()))
+             WHERE run_id = $1 AND (state = 'pending' OR (state = 'claimed'
+               AND (lease_until < now() OR (lease_owner = $2 AND NOT (chunk_index = ANY($5::int[]))))))
              ORDER BY chunk_index LIMIT $3 FOR NO KEY UPDATE SKIP LOCKED) f
        WHERE c.run_id = $1 AND c.chunk_index = f.chunk_index
-       RETURNING c.chunk_index`, [runId, owner, n, leaseMs]);
+       RETURNING c.chunk_index`, [runId, owner, n, leaseMs, [...held]]);
     return rows.map((r) => r.chunk_index).sort((a, b) => a - b);
   }
 

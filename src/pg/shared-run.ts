@@ -111,6 +111,8 @@ class ClaimSource implements ChunkSource<Claimed> {
   readonly #r: SharedRun;
   readonly #claimed: number[] = [];
   readonly #parked = new Map<number, { at: number; commits: number }>();
+  /** The chunks this process holds: claimed and not yet committed or given back (in flight, set aside, or claimed and not handed out). */
+  readonly #held = new Set<number>();
   #commits = 0;
 
   constructor(r: SharedRun) {
@@ -121,7 +123,8 @@ class ClaimSource implements ChunkSource<Claimed> {
     const r = this.#r;
     const due = this.#dueParked() ?? this.#claimed.shift();
     if (due !== undefined) return { kind: 'chunk', chunk: { index: due } };
-    const claimed = await r.store.claimChunks(r.runId, r.owner, free, r.opts.leaseMs);
+    const claimed = await r.store.claimChunks(r.runId, r.owner, free, r.opts.leaseMs, [...this.#held]);
+    for (const i of claimed) this.#held.add(i);
     const [first, ...rest] = claimed;
     if (first !== undefined) {
       this.#claimed.push(...rest);
@@ -170,14 +173,16 @@ class ClaimSource implements ChunkSource<Claimed> {
 
   async dropped(chunk: Claimed): Promise<void> {
     await this.#r.store.release(this.#r.runId, this.#r.owner, [chunk.index]);
+    this.#held.delete(chunk.index);
   }
 
   deferred(chunk: Claimed): void {
     this.#parked.set(chunk.index, { at: performance.now(), commits: this.#commits });
   }
 
-  committed(): void {
+  committed(chunk: Claimed): void {
     this.#commits++;
+    this.#held.delete(chunk.index);
   }
 
   stop(): void {
