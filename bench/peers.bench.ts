@@ -13,6 +13,11 @@
  * /proc/self/stat), and a throughput model for more cores from ingest's own
  * telemetry: W = time per item inside the write lock, P = outside it per
  * worker; predicted items/s = min(1/W, N/(W+P)).
+ * Each round then runs the nightly re-delivery: the same feed a second
+ * time into the same database, by the recipe (which rewrites every row) and
+ * by `ingest` (every line unchanged but the repeated ids'), and prints
+ * their speed ratio and how much faster ingest's second run is than its
+ * first.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -33,7 +38,8 @@ const args = benchArgs({
   about: 'ingest (default settings, a child process) against the sqlite3 CLI recipe in bench/sqlite3-recipe.sql on the\n'
     + 'same generated feed, in alternating rounds, the recipe both in one transaction and committed per chunk as ingest\n'
     + 'commits: wall time, CPU per item, the speed ratios, and a throughput model for more cores from the run\n'
-    + 'telemetry; written to bench/results. Needs the sqlite3 CLI (skipped without it).',
+    + 'telemetry; then the nightly re-delivery (the same feed again, both sides); written to bench/results. Needs the\n'
+    + 'sqlite3 CLI (skipped without it).',
   options: {
     ...PEER_OPTIONS,
   },
@@ -86,10 +92,14 @@ async function main(): Promise<void> {
   const text = readFileSync(join(ROOT, 'bench/sqlite3-recipe.sql'), 'utf8');
   const recipe = recipeScript(text, feed, LINES);
   const perChunk = recipeScript(text, feed, LINES, DEFAULT_CHUNK_SIZE);
+  // The same recipe as a second run: its own run row, every item rewritten.
+  const recipeAgain = recipe.replaceAll("'peer'", "'peer-again'");
 
   const cli: Side[] = [];
   const chunked: Side[] = [];
   const ingest: Side[] = [];
+  const cliAgain: Side[] = [];
+  const ingestAgain: Side[] = [];
   const model: { w: number; p: number }[] = [];
   for (let i = 0; i < PAIRS; i++) {
     const a = join(work, 'a.sqlite');
@@ -111,6 +121,10 @@ async function main(): Promise<void> {
     const ws = Object.values(tel.workers);
     const lines = ws.reduce((n, w) => n + w.lines, 0);
     model.push({ w: ws.reduce((n, x) => n + x.writeMs, 0) / lines, p: ws.reduce((n, x) => n + x.parseMs, 0) / lines });
+    // The nightly re-delivery: the same feed again into the same database.
+    cliAgain.push(timed('sqlite3', [a], { input: recipeAgain }));
+    ingestAgain.push(timed(process.execPath, [CLI, 'ingest', feed, '--db', b, '--json', '--quiet']));
+    if (count(a) !== stored || count(b) !== stored) throw new Error(`a second run changed the item counts: ${count(a)} and ${count(b)}, not ${stored}`);
     drop(a);
     drop(b);
   }
@@ -118,6 +132,8 @@ async function main(): Promise<void> {
 
   const speed = cli.map((c, i) => c.wallMs / (ingest[i] as Side).wallMs); // > 1: ingest is faster
   const speedChunked = chunked.map((c, i) => c.wallMs / (ingest[i] as Side).wallMs);
+  const speedAgain = cliAgain.map((c, i) => c.wallMs / (ingestAgain[i] as Side).wallMs);
+  const secondFaster = ingest.map((c, i) => c.wallMs / (ingestAgain[i] as Side).wallMs);
   const spread = (r: number[]) => `${round(Math.min(...r))}-${round(Math.max(...r))}`;
   const us = (ms: number) => (ms * 1000) / LINES;
   const w = median(model.map((m) => m.w));
@@ -134,6 +150,12 @@ async function main(): Promise<void> {
     { name: 'ingest (defaults): CPU per item', unit: 'µs', value: cpu(ingest), range: '', extra },
     { name: 'ratio: ingest speed / sqlite3 CLI speed', unit: 'x', value: round(median(speed)), range: spread(speed), extra },
     { name: 'ratio: ingest speed / sqlite3 CLI per chunk', unit: 'x', value: round(median(speedChunked)), range: spread(speedChunked), extra },
+    { name: 'sqlite3 CLI recipe run again: wall', unit: 's', value: wall(cliAgain), range: '', extra },
+    { name: 'ingest again (nightly re-delivery): wall', unit: 's', value: wall(ingestAgain), range: '', extra },
+    { name: 'sqlite3 CLI recipe run again: CPU per item', unit: 'µs', value: cpu(cliAgain), range: '', extra },
+    { name: 'ingest again: CPU per item', unit: 'µs', value: cpu(ingestAgain), range: '', extra },
+    { name: 'ratio: ingest again speed / sqlite3 CLI again speed', unit: 'x', value: round(median(speedAgain)), range: spread(speedAgain), extra },
+    { name: 'ratio: ingest second run speed / its first', unit: 'x', value: round(median(secondFaster)), range: spread(secondFaster), extra },
     { name: 'ingest: per item inside the write lock (W)', unit: 'µs', value: round(w * 1000), range: '', extra: 'from the run telemetry' },
     { name: 'ingest: per item outside it, per worker (P)', unit: 'µs', value: round(p * 1000), range: '', extra: 'from the run telemetry' },
   ];
@@ -149,6 +171,8 @@ async function main(): Promise<void> {
       round: i + 1, 'sqlite3 wall s': round(c.wallMs / 1000), 'per chunk wall s': round(k.wallMs / 1000), 'ingest wall s': round(n.wallMs / 1000),
       'ingest / sqlite3': round(speed[i] as number), 'ingest / per chunk': round(speedChunked[i] as number),
       'CPU µs/item: sqlite3': round(us(c.cpuMs)), 'per chunk': round(us(k.cpuMs)), ingest: round(us(n.cpuMs)),
+      'again: sqlite3 wall s': round((cliAgain[i] as Side).wallMs / 1000), 'ingest wall s ': round((ingestAgain[i] as Side).wallMs / 1000),
+      'ingest again / sqlite3 again': round(speedAgain[i] as number),
     };
   }));
   console.table(results.map((r) => ({ result: r.name, value: r.value, unit: r.unit, range: r.range })));
