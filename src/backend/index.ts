@@ -1,4 +1,4 @@
 /** Runs and reads on whichever backend a target names. */
 export { runPipeline } from './run-pipeline';
 export { openReadStore, withReadStore } from './open-read-store';
-export type { PipelineFailure } from '../pipeline/scheduler';
+export type { PipelineFailure } from '../pipeline/types';

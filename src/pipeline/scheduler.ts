@@ -11,7 +11,7 @@
 import pLimit from 'p-limit';
 import type { Piscina } from 'piscina';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BrandOrchestratorError, TooManyRejectsError, WorkerError, reviveError, toError } from '../errors';
+import { TooManyRejectsError, WorkerError, reviveError, toError } from '../errors';
 import { CommitTurns } from '../protocol/turns';
 import type { ChunkReply, ChunkTask, WorkerInit } from '../protocol/messages';
 import type { ChunkMeta, LineCounts, RunStatus } from '../store/types';
@@ -22,9 +22,6 @@ import { createPool } from './pool';
 import { rejectRatioFailure } from './reject-ratio';
 import { RunStats } from './stats';
 import type { ProgressEvent, RunSummary } from './types';
-
-/** Thrown when a run fails; `summary` holds what was committed before it stopped. */
-export type PipelineFailure = BrandOrchestratorError & { summary?: RunSummary };
 
 /** A chunk as a source hands it out: whatever the source needs to read it (the scheduler only passes it back). */
 export type SourcedChunk = object;

@@ -1,5 +1,6 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import type { AppConfig } from '../config';
+import type { BrandOrchestratorError } from '../errors';
 import type { LineCounts, RunStatus, Synchronous } from '../store/types';
 
 /**
@@ -178,6 +179,9 @@ export interface RunSummary extends LineCounts {
    */
   warnings?: string[];
 }
+
+/** Thrown when a run fails; `summary` holds what was committed before it stopped. */
+export type PipelineFailure = BrandOrchestratorError & { summary?: RunSummary };
 
 // The errors module imports nothing of the project: the run's summary is added to its error types here.
 declare module '../errors' {
