@@ -90,7 +90,7 @@ interface SharedRun {
 /** A claimed chunk: its place in the plan, and where it was found to lie when last read. */
 interface Claimed {
   index: number;
-  bytes?: string;
+  where?: string;
 }
 
 /** How often a scheduler left with only held-back chunks looks whether one is due. */
@@ -159,12 +159,12 @@ class ClaimSource implements ChunkSource<Claimed> {
   /** Read again for every try: the transfer detaches the buffer. */
   async read(chunk: Claimed): Promise<ReadChunk> {
     const { bytes, ...where } = await readPlannedChunk(this.#r.fh, this.#r.plan, chunk.index, this.#r.opts.maxLineBytes);
-    chunk.bytes = `bytes ${where.byteStart}-${where.byteEnd}`;
+    chunk.where = `bytes ${where.byteStart}-${where.byteEnd}`;
     return { meta: { ...where, firstLineNo: 1 }, bytes };
   }
 
   describe(chunk: Claimed): string {
-    return chunk.bytes ?? `chunk ${chunk.index}`;
+    return chunk.where ?? `chunk ${chunk.index}`;
   }
 
   reuse(): void {
